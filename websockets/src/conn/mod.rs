@@ -2,7 +2,7 @@
 //! buffer and the message state, so any method can stop at `WouldBlock` and the next call resumes
 //! at the same byte.
 
-mod read;
+pub(crate) mod read;
 mod reader;
 mod stream;
 mod write;
@@ -217,6 +217,11 @@ impl<S> Conn<S> {
     pub(crate) fn extension_rsv(&self) -> u8 {
         self.extension_rsv
     }
+
+    /// Changes the read limit (an extension bounds the decoded size itself).
+    pub(crate) fn set_read_limit(&mut self, limit: usize) {
+        self.read_limit = limit;
+    }
 }
 
 impl<S: Read + Write> Conn<S> {
@@ -371,7 +376,7 @@ impl<S: Read + Write> Conn<S> {
 
     /// Fails the connection: queues and tries to send the close frame the error calls for.
     /// `WouldBlock` is passed through without failing anything.
-    fn fail(&mut self, err: Error) -> Error {
+    pub(crate) fn fail(&mut self, err: Error) -> Error {
         if err.is_would_block() {
             return err;
         }
