@@ -40,8 +40,6 @@
 #![doc(test(attr(deny(warnings))))]
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
-// Extension hooks on `Conn` are used by the deflate decorator only.
-#![cfg_attr(not(feature = "deflate"), allow(dead_code))]
 
 mod close;
 mod conn;
@@ -62,3 +60,8 @@ pub use utf8::Utf8Validator;
 pub const READ_LIMIT_STANDARD: usize = 1 << 20;
 /// The seed's low-memory chunk size: 4 KiB.
 pub const CHUNK_SIZE_LOW_MEMORY: usize = 4096;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
