@@ -3,7 +3,7 @@
 
 use std::io::{self, Read, Write};
 
-use lowbit_websockets::{Decoded, Header, OpCode, Role};
+use lowbit_websockets::{CloseCode, Conn, Decoded, Error, Header, OpCode, Role};
 
 /// A `Read + Write` stream that reads the fuzz input and records what is written.
 /// When `schedule` is not empty, each read takes its next byte: 0 is a `WouldBlock`, `n` caps
@@ -12,6 +12,7 @@ pub struct Replay<'a> {
     input: &'a [u8],
     schedule: &'a [u8],
     step: usize,
+    stalled: bool,
     /// Everything the connection wrote.
     pub written: Vec<u8>,
 }
@@ -28,6 +29,7 @@ impl<'a> Replay<'a> {
             input,
             schedule,
             step: 0,
+            stalled: false,
             written: Vec::new(),
         }
     }
@@ -39,10 +41,13 @@ impl Read for Replay<'_> {
         if !self.schedule.is_empty() {
             let cap = self.schedule[self.step % self.schedule.len()];
             self.step += 1;
-            if cap == 0 {
+            // Never two stalls in a row, so a reader that retries always makes progress.
+            if cap == 0 && !self.stalled {
+                self.stalled = true;
                 return Err(io::ErrorKind::WouldBlock.into());
             }
-            n = n.min(usize::from(cap));
+            self.stalled = false;
+            n = n.min(usize::from(cap.max(1)));
         }
         buf[..n].copy_from_slice(&self.input[..n]);
         self.input = &self.input[n..];
@@ -133,4 +138,44 @@ pub fn assert_prefixes_incomplete(data: &[u8], len: usize) {
             other => panic!("prefix of {cut} bytes of a {len}-byte header: {other:?}"),
         }
     }
+}
+
+/// What a reader saw: every message, then how reading ended (the close code the error sent,
+/// or `None` for a plain end of input), then the frames written back, unmasked.
+pub type Transcript = (
+    Vec<(OpCode, Vec<u8>)>,
+    Option<CloseCode>,
+    Vec<(OpCode, Vec<u8>)>,
+);
+
+/// Reads messages until an error other than `WouldBlock`, retrying the same call after each
+/// `WouldBlock` with the same buffer, as the resumption contract asks.
+pub fn read_all(mut conn: Conn<Replay<'_>>) -> Transcript {
+    let (mut messages, mut buf) = (Vec::new(), Vec::new());
+    let end = loop {
+        match conn.read_message(&mut buf) {
+            Ok((op, payload)) => messages.push((op, payload.to_vec())),
+            Err(e) if e.is_would_block() => {}
+            Err(Error::Closed) => break None,
+            Err(e) => break e.close_code(),
+        }
+    };
+    (messages, end, frames(&conn.get_ref().written))
+}
+
+/// The frames in `bytes` as (opcode, unmasked payload); a partial frame at the end is left out.
+pub fn frames(mut bytes: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Ok(Decoded::Complete { header, len }) = Header::decode(bytes) {
+        let Some(frame) = bytes.get(len..len + header.payload_len as usize) else {
+            break;
+        };
+        let mut payload = frame.to_vec();
+        if let Some(key) = header.mask {
+            mask_scalar(&mut payload, key, 0);
+        }
+        out.push((header.opcode, payload));
+        bytes = &bytes[len + frame.len()..];
+    }
+    out
 }
