@@ -3,11 +3,11 @@
 
 use std::io::{self, Read, Write};
 
-use lowbit_websockets::{CloseCode, Conn, Decoded, Error, Header, OpCode, Role};
+use lowbit_websockets::{CloseCode, Conn, Decoded, Header, OpCode, Role};
 
 /// A `Read + Write` stream that reads the fuzz input and records what is written.
-/// When `schedule` is not empty, each read takes its next byte: 0 is a `WouldBlock`, `n` caps
-/// the read at `n` bytes (so short reads and stalls land wherever the fuzzer chooses).
+/// When `schedule` is not empty, each read and write takes its next byte: 0 is a `WouldBlock`,
+/// `n` caps the call at `n` bytes (so short counts and stalls land wherever the fuzzer chooses).
 pub struct Replay<'a> {
     input: &'a [u8],
     schedule: &'a [u8],
@@ -35,20 +35,28 @@ impl<'a> Replay<'a> {
     }
 }
 
+impl Replay<'_> {
+    /// How many of `len` bytes the next read or write may move, or `None` for a stall.
+    fn next_cap(&mut self, len: usize) -> Option<usize> {
+        if self.schedule.is_empty() {
+            return Some(len);
+        }
+        let cap = self.schedule[self.step % self.schedule.len()];
+        self.step += 1;
+        // Never two stalls in a row, so a caller that retries always makes progress.
+        if cap == 0 && !self.stalled {
+            self.stalled = true;
+            return None;
+        }
+        self.stalled = false;
+        Some(len.min(usize::from(cap.max(1))))
+    }
+}
+
 impl Read for Replay<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut n = buf.len().min(self.input.len());
-        if !self.schedule.is_empty() {
-            let cap = self.schedule[self.step % self.schedule.len()];
-            self.step += 1;
-            // Never two stalls in a row, so a reader that retries always makes progress.
-            if cap == 0 && !self.stalled {
-                self.stalled = true;
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            self.stalled = false;
-            n = n.min(usize::from(cap.max(1)));
-        }
+        let n = self.next_cap(buf.len().min(self.input.len()));
+        let n = n.ok_or(io::ErrorKind::WouldBlock)?;
         buf[..n].copy_from_slice(&self.input[..n]);
         self.input = &self.input[n..];
         Ok(n)
@@ -57,8 +65,9 @@ impl Read for Replay<'_> {
 
 impl Write for Replay<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
+        let n = self.next_cap(buf.len()).ok_or(io::ErrorKind::WouldBlock)?;
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -140,13 +149,34 @@ pub fn assert_prefixes_incomplete(data: &[u8], len: usize) {
     }
 }
 
-/// What a reader saw: every message, then how reading ended (the close code the error sent,
-/// or `None` for a plain end of input), then the frames written back, unmasked.
+/// What a reader saw: every message, then the error that ended reading and the close code it
+/// sent, then the frames written back, unmasked.
 pub type Transcript = (
     Vec<(OpCode, Vec<u8>)>,
-    Option<CloseCode>,
+    (String, Option<CloseCode>),
     Vec<(OpCode, Vec<u8>)>,
 );
+
+/// Checks that a run with stalls saw what a clean run saw: the same messages, the same ending,
+/// the same close frames written; its pongs may skip some (RFC 6455 §5.5.3 lets a pong that
+/// could not be sent yet be replaced by the answer to a newer ping), but the last is the same.
+pub fn assert_same_transcript(clean: &Transcript, stalled: &Transcript) {
+    assert_eq!((&clean.0, &clean.1), (&stalled.0, &stalled.1));
+    let only = |t: &Transcript, op| {
+        t.2.iter()
+            .filter(|f| f.0 == op)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only(clean, OpCode::Close), only(stalled, OpCode::Close));
+    let (clean_pongs, stalled_pongs) = (only(clean, OpCode::Pong), only(stalled, OpCode::Pong));
+    assert_eq!(clean_pongs.last(), stalled_pongs.last());
+    let mut rest = clean_pongs.iter();
+    assert!(
+        stalled_pongs.iter().all(|p| rest.any(|c| c == p)),
+        "pongs out of order"
+    );
+}
 
 /// Reads messages until an error other than `WouldBlock`, retrying the same call after each
 /// `WouldBlock` with the same buffer, as the resumption contract asks.
@@ -156,10 +186,11 @@ pub fn read_all(mut conn: Conn<Replay<'_>>) -> Transcript {
         match conn.read_message(&mut buf) {
             Ok((op, payload)) => messages.push((op, payload.to_vec())),
             Err(e) if e.is_would_block() => {}
-            Err(Error::Closed) => break None,
-            Err(e) => break e.close_code(),
+            Err(e) => break (e.to_string(), e.close_code()),
         }
     };
+    // A reply left pending by a stalled write goes out with the next flush.
+    while conn.flush().is_err_and(|e| e.is_would_block()) {}
     (messages, end, frames(&conn.get_ref().written))
 }
 
