@@ -65,3 +65,8 @@ pub use utf8::Utf8Validator;
 pub const READ_LIMIT_STANDARD: usize = 1 << 20;
 /// The seed's low-memory chunk size: 4 KiB.
 pub const CHUNK_SIZE_LOW_MEMORY: usize = 4096;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

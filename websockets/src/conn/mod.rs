@@ -2,7 +2,7 @@
 //! buffer and the message state, so any method can stop at `WouldBlock` and the next call resumes
 //! at the same byte.
 
-mod read;
+pub(crate) mod read;
 mod reader;
 mod stream;
 mod write;
@@ -103,6 +103,7 @@ struct FrameIn {
 struct MessageIn {
     opcode: OpCode,
     /// RSV1 was set on its first frame: an extension (permessage-deflate) owns its payload.
+    #[allow(dead_code)] // until the deflate decorator lands
     compressed: bool,
     /// Sum of the lengths of its frames announced so far (checked against the read limit).
     announced: u64,
@@ -210,12 +211,20 @@ impl<S> Conn<S> {
     }
 
     /// Lets an extension use RSV bits on the first frame of data messages (RFC 6455 §5.2).
+    #[allow(dead_code)] // until the deflate decorator lands
     pub(crate) fn set_extension_rsv(&mut self, rsv: u8) {
         self.extension_rsv = rsv & 0b111;
     }
 
+    #[allow(dead_code)] // until the deflate decorator lands
     pub(crate) fn extension_rsv(&self) -> u8 {
         self.extension_rsv
+    }
+
+    /// Changes the read limit (an extension bounds the decoded size itself).
+    #[allow(dead_code)] // until the deflate decorator lands
+    pub(crate) fn set_read_limit(&mut self, limit: usize) {
+        self.read_limit = limit;
     }
 }
 
@@ -371,7 +380,7 @@ impl<S: Read + Write> Conn<S> {
 
     /// Fails the connection: queues and tries to send the close frame the error calls for.
     /// `WouldBlock` is passed through without failing anything.
-    fn fail(&mut self, err: Error) -> Error {
+    pub(crate) fn fail(&mut self, err: Error) -> Error {
         if err.is_would_block() {
             return err;
         }

@@ -79,7 +79,7 @@ impl<S: Read + Write> Conn<S> {
     }
 
     /// Checks the connection can read and sends a reply left pending by an earlier call.
-    pub(super) fn begin_read(&mut self) -> Result<(), Error> {
+    pub(crate) fn begin_read(&mut self) -> Result<(), Error> {
         if self.failed {
             return Err(Error::Failed);
         }
@@ -284,12 +284,10 @@ impl<S: Read + Write> Conn<S> {
             self.ctrl_in_len = plen;
             self.rpos += len + plen;
             match header.opcode {
-                OpCode::Ping => {
-                    if !self.close_sent {
-                        let payload = self.ctrl_in;
-                        self.queue_control(OpCode::Pong, &payload[..plen]);
-                        self.send_control_best_effort()?;
-                    }
+                OpCode::Ping if !self.close_sent => {
+                    let payload = self.ctrl_in;
+                    self.queue_control(OpCode::Pong, &payload[..plen]);
+                    self.send_control_best_effort()?;
                 }
                 OpCode::Close => {
                     self.on_close()?;
@@ -344,6 +342,7 @@ impl<S: Read + Write> Conn<S> {
     }
 
     /// Whether the message being read is compressed (RSV1 on its first frame).
+    #[allow(dead_code)] // until the deflate decorator lands
     pub(crate) fn message_compressed(&self) -> bool {
         self.msg_in.as_ref().is_some_and(|m| m.compressed)
     }

@@ -88,20 +88,18 @@ impl<S: Read + Write> Read for MessageReader<'_, S> {
         if self.done || out.is_empty() {
             return Ok(0);
         }
-        loop {
-            match self.conn.step()? {
-                Step::Payload(_) => return Ok(self.conn.read_data(out)?),
-                Step::End(..) => {
-                    self.done = true;
-                    return Ok(0);
-                }
-                Step::Close => {
-                    self.done = true;
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionAborted,
-                        "the peer closed the connection in the middle of a message",
-                    ));
-                }
+        match self.conn.step()? {
+            Step::Payload(_) => Ok(self.conn.read_data(out)?),
+            Step::End(..) => {
+                self.done = true;
+                Ok(0)
+            }
+            Step::Close => {
+                self.done = true;
+                Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the peer closed the connection in the middle of a message",
+                ))
             }
         }
     }

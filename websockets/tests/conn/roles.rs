@@ -194,7 +194,7 @@ fn message_reader_fails_fast_on_bad_utf8() {
 
 #[test]
 fn corked_frames_leave_in_one_write() {
-    let (mut peer, end) = duplex();
+    let (peer, end) = duplex();
     let mut client = Conn::client(end, 1 << 20, 4096).unwrap();
     client.set_corked(true);
     for i in 0..50u8 {
