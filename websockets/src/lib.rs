@@ -67,6 +67,6 @@ pub const READ_LIMIT_STANDARD: usize = 1 << 20;
 pub const CHUNK_SIZE_LOW_MEMORY: usize = 4096;
 
 /// The README's examples, compiled as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "handshake"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
