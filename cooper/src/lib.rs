@@ -141,3 +141,8 @@ pub struct Upgraded<S> {
     /// Bytes received after the head, at most the head bound in length; often empty.
     pub early: Vec<u8>,
 }
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
