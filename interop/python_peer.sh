@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Interop check: the Python `websockets` client (PyPI, installed here into interop/.venv) talks
-# to the echo_server example: text, binary, 1 MiB, ping, close 1000. Prints 'N passed, M failed'.
+# Interop check with the Python `websockets` library (PyPI, installed here into interop/.venv):
+# its client talks to the echo_server example (text, binary, 1 MiB, ping, close 1000), and its
+# server answers the echo_client example. Prints 'N passed, M failed'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +11,7 @@ if ! "$venv/bin/python" -c "import websockets.sync.client" 2>/dev/null; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "websockets>=13,<18"
 fi
 
-cargo build --quiet --example echo_server
+cargo build --quiet --example echo_server --example echo_client
 log=$(mktemp)
 target/debug/examples/echo_server 127.0.0.1:0 2>"$log" &
 server=$!
@@ -29,7 +30,7 @@ if [ -z "$url" ]; then
 fi
 
 status=0
-timeout 120 "$venv/bin/python" interop/python_peer.py "$url/" || status=$?
+timeout 120 "$venv/bin/python" interop/python_peer.py "$url/" target/debug/examples/echo_client || status=$?
 echo "echo_server log:" >&2
 cat "$log" >&2
 exit "$status"
