@@ -22,6 +22,8 @@ impl Status {
     pub const FORBIDDEN: Self = Self(403);
     /// `404 Not Found`: no endpoint at this path.
     pub const NOT_FOUND: Self = Self(404);
+    /// `405 Method Not Allowed`: send an `Allow` header with it (RFC 9110 §15.5.6).
+    pub const METHOD_NOT_ALLOWED: Self = Self(405);
     /// `426 Upgrade Required`: the request asked for no protocol the server speaks.
     pub const UPGRADE_REQUIRED: Self = Self(426);
     /// `429 Too Many Requests`.

@@ -107,10 +107,7 @@ impl Handshake {
         if request.method() != "GET" {
             // RFC 9110 §15.5.6: a 405 response MUST carry Allow.
             let _infallible = response.push("Allow", "GET");
-            return Err((
-                HandshakeError::NotGet,
-                Status::new(405).unwrap_or(Status::BAD_REQUEST),
-            ));
+            return Err((HandshakeError::NotGet, Status::METHOD_NOT_ALLOWED));
         }
         // §4.2.1 item 2 (and RFC 9112 §3.2: exactly one Host).
         if headers.count("host") != 1
