@@ -77,6 +77,22 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Closes the TCP stream gracefully: the server closes first (RFC 6455 §7.1.1), but closing a
+/// socket with unread input makes the kernel send RST, which can destroy our close frame before
+/// the peer reads it. So: send FIN, drain what the peer still sends for a moment, then drop.
+fn linger(tcp: &mut TcpStream) {
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut sink = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        match std::io::Read::read(tcp, &mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Runs one connection and logs one line about it.
 fn serve(handshake: &Handshake, tcp: TcpStream) {
     let start = Instant::now();
@@ -90,7 +106,9 @@ fn serve(handshake: &Handshake, tcp: TcpStream) {
         Ok(opened) => {
             let mut conn = opened.conn;
             let _ = conn.get_ref().set_read_timeout(None);
-            common::echo(&mut conn, &mut stats).map_err(|e| e.to_string())
+            let outcome = common::echo(&mut conn, &mut stats).map_err(|e| e.to_string());
+            linger(conn.get_mut());
+            outcome
         }
         Err(e) => Err(e.to_string()),
     };
