@@ -600,3 +600,26 @@ fn client_request_carries_every_required_header() {
     let r = Handshake::new().connect("http://example.com/");
     assert!(matches!(r, Err(HandshakeError::InvalidUrl(_))), "{r:?}");
 }
+
+#[test]
+fn tcp_server_gets_frames_sent_with_the_head() {
+    let (url, server) = one_shot_server(|tcp| {
+        let mut conn = Handshake::new().accept(tcp).unwrap().conn;
+        let mut buf = Vec::new();
+        let (op, payload) = conn.read_message(&mut buf).unwrap();
+        (op, payload.to_vec())
+    });
+    let addr = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut tcp = TcpStream::connect(&addr).unwrap();
+    // The head and a masked binary frame [1, 2, 3] in one write.
+    let mut out = request("").into_bytes();
+    out.extend_from_slice(&[0x82, 0x83, 9, 8, 7, 6, 1 ^ 9, 2 ^ 8, 3 ^ 7]);
+    tcp.write_all(&out).unwrap();
+    let (op, payload) = server.join().unwrap();
+    assert_eq!((op, payload.as_slice()), (OpCode::Binary, &[1, 2, 3][..]));
+}
