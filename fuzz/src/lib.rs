@@ -1,6 +1,7 @@
 //! What the fuzz targets share: a stream over the fuzz input and the oracles they check against.
 //! Kept here so each target stays a few lines long and nothing is copied between them.
 
+use std::borrow::Borrow;
 use std::io::{self, Read, Write};
 
 use lowbit_websockets::{CloseCode, Conn, Decoded, Header, OpCode, Role};
@@ -180,7 +181,7 @@ pub fn assert_same_transcript(clean: &Transcript, stalled: &Transcript) {
 
 /// Reads messages until an error other than `WouldBlock`, retrying the same call after each
 /// `WouldBlock` with the same buffer, as the resumption contract asks.
-pub fn read_all(mut conn: Conn<Replay<'_>>) -> Transcript {
+pub fn read_all<'a, S: Read + Write + Borrow<Replay<'a>>>(mut conn: Conn<S>) -> Transcript {
     let (mut messages, mut buf) = (Vec::new(), Vec::new());
     let end = loop {
         match conn.read_message(&mut buf) {
@@ -191,7 +192,7 @@ pub fn read_all(mut conn: Conn<Replay<'_>>) -> Transcript {
     };
     // A reply left pending by a stalled write goes out with the next flush.
     while conn.flush().is_err_and(|e| e.is_would_block()) {}
-    (messages, end, frames(&conn.get_ref().written))
+    (messages, end, frames(&conn.get_ref().borrow().written))
 }
 
 /// The frames in `bytes` as (opcode, unmasked payload); a partial frame at the end is left out.
@@ -209,4 +210,27 @@ pub fn frames(mut bytes: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
         bytes = &bytes[len + frame.len()..];
     }
     out
+}
+
+/// An extension hook for the server handshake that accepts the first offer whose name is
+/// `permessage-deflate`, exercising the offer lists the way a real hook would.
+pub fn hook(offers: &[&str]) -> Option<String> {
+    let first = offers.iter().flat_map(|v| v.split(',')).next()?;
+    (first.split(';').next()?.trim() == "permessage-deflate").then(|| first.trim().to_string())
+}
+
+/// Checks that what a refused handshake wrote is one HTTP error response with an empty body, or
+/// the start of one (a stalled write fails the handshake, which uses blocking semantics).
+pub fn assert_http_response(written: &[u8]) {
+    let n = written.len().min(10);
+    let status = [&b"HTTP/1.1 4"[..n], &b"HTTP/1.1 5"[..n]];
+    assert!(
+        status.contains(&&written[..n]),
+        "{:?}",
+        String::from_utf8_lossy(written)
+    );
+    if let Some(end) = written.windows(4).position(|w| w == b"\r\n\r\n") {
+        assert!(written[..end + 4].ends_with(b"Content-Length: 0\r\n\r\n"));
+        assert_eq!(end + 4, written.len(), "bytes after the response");
+    }
 }
