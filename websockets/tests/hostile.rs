@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use lowbit_websockets::{CHUNK_SIZE_LOW_MEMORY, CloseCode, Conn, Error, OpCode, Role};
 
+#[cfg(feature = "handshake")]
+use lowbit_websockets::handshake::{Handshake, HandshakeError, cooper};
 use support::{frame, parse_frames};
 
 /// The read limit of every connection here.
@@ -176,20 +178,30 @@ fn server_conn(stream: TcpStream, role: Role) -> Conn<TcpStream> {
 type Handler = Box<dyn FnOnce(TcpStream) -> Outcome + Send>;
 
 /// A listener on 127.0.0.1 serving one connection per handler, in order, then one more with
-/// the plain echo loop (for [`assert_served_normally`]).
+/// the plain echo loop (for [`Server::assert_served_normally`]).
 struct Server {
     addr: SocketAddr,
     outcomes: mpsc::Receiver<Outcome>,
     thread: thread::JoinHandle<()>,
+    /// Connections open with the HTTP handshake (else frames start at once).
+    handshake: bool,
 }
 
 impl Server {
     fn new(handlers: Vec<Handler>) -> Self {
+        Self::start(handlers, false)
+    }
+
+    fn start(handlers: Vec<Handler>, handshake: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, outcomes) = mpsc::channel();
         let thread = thread::spawn(move || {
-            let last: Handler = Box::new(|s| serve_echo(server_conn(s, Role::Server)));
+            let last = if handshake {
+                handshake_echo()
+            } else {
+                Box::new(|s| serve_echo(server_conn(s, Role::Server)))
+            };
             for handler in handlers.into_iter().chain([last]) {
                 let (stream, _) = listener.accept().unwrap();
                 stream.set_nodelay(true).unwrap();
@@ -200,6 +212,7 @@ impl Server {
             addr,
             outcomes,
             thread,
+            handshake,
         }
     }
 
@@ -230,7 +243,7 @@ impl Server {
     /// Checks that a well-behaved client is served after the attacks, and that the server thread
     /// did not panic.
     fn assert_served_normally(self) {
-        let mut conn = Conn::client(self.connect(), LIMIT, CHUNK_SIZE_LOW_MEMORY).unwrap();
+        let mut conn = self.client();
         let mut buf = Vec::new();
         conn.write_message(OpCode::Text, "still served ✓".as_bytes())
             .unwrap();
@@ -242,6 +255,61 @@ impl Server {
         assert_eq!(outcome.echoed, 1);
         self.thread.join().expect("server thread");
     }
+
+    #[cfg(feature = "handshake")]
+    fn client(&self) -> Conn<TcpStream> {
+        if self.handshake {
+            let url = format!("ws://{}/", self.addr);
+            let opened = Handshake::new()
+                .connect_stream(self.connect(), &url)
+                .unwrap();
+            return opened.conn;
+        }
+        Conn::client(self.connect(), LIMIT, CHUNK_SIZE_LOW_MEMORY).unwrap()
+    }
+
+    #[cfg(not(feature = "handshake"))]
+    fn client(&self) -> Conn<TcpStream> {
+        Conn::client(self.connect(), LIMIT, CHUNK_SIZE_LOW_MEMORY).unwrap()
+    }
+}
+
+/// The handshake's read timeout: how long a silent client may hold the server.
+#[cfg(feature = "handshake")]
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// A server handler that runs the opening handshake (with a read timeout), then the echo loop.
+#[cfg(feature = "handshake")]
+fn handshake_echo() -> Handler {
+    Box::new(|stream| {
+        stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).unwrap();
+        match Handshake::new().read_limit(LIMIT).accept(stream) {
+            Ok(opened) => {
+                opened.conn.get_ref().set_read_timeout(None).unwrap();
+                opened.conn.get_ref().set_nonblocking(true).unwrap();
+                serve_echo(opened.conn)
+            }
+            Err(e) => {
+                let kind = match &e {
+                    HandshakeError::Http(cooper::Error::Io(e)) => Some(e.kind()),
+                    _ => None,
+                };
+                Outcome {
+                    echoed: 0,
+                    peer_close: None,
+                    error: Some((e.to_string(), None, kind)),
+                    allocs: 0,
+                    heap_unchanged: true,
+                    buf_capacity: 0,
+                }
+            }
+        }
+    })
+}
+
+#[cfg(not(feature = "handshake"))]
+fn handshake_echo() -> Handler {
+    unreachable!("handshake tests need the handshake feature")
 }
 
 /// Writes `wire` (ignoring a reset: the server may already have given up), then reads what the
@@ -611,4 +679,143 @@ fn invalid_close_codes_and_reasons_get_the_right_close_code() {
         assert_eq!(server.outcome().error_code(), Some(1002));
     }
     server.assert_served_normally();
+}
+
+#[cfg(feature = "handshake")]
+mod handshake {
+    use super::*;
+
+    const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\n\r\n";
+
+    fn server(n: usize) -> Server {
+        Server::start((0..n).map(|_| handshake_echo()).collect(), true)
+    }
+
+    /// Everything the server sent until it closed the connection.
+    fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+        let mut got = Vec::new();
+        match stream.read_to_end(&mut got) {
+            Ok(_) => got,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => got,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A client that sends its head one byte per write is served; one that stops half way is
+    /// dropped when the read timeout fires, with nothing sent; one that trickles a head that never
+    /// ends is refused with 431 once the 8 KiB bound is reached.
+    #[test]
+    fn slow_loris_handshake() {
+        let server = server(3);
+        let started = Instant::now();
+        let mut stream = server.connect();
+        for byte in REQUEST {
+            stream.write_all(&[*byte]).unwrap();
+        }
+        let mut conn = Conn::client(stream, LIMIT, CHUNK_SIZE_LOW_MEMORY).unwrap();
+        // The 101 head is not a frame: skip it before handing the stream over.
+        let mut head = Vec::new();
+        let mut byte = [0];
+        while !head.ends_with(b"\r\n\r\n") {
+            conn.get_mut().read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101 "),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        conn.write_message(OpCode::Text, b"slow but fine").unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(
+            conn.read_message(&mut buf).unwrap(),
+            (OpCode::Text, &b"slow but fine"[..])
+        );
+        conn.close(CloseCode::NORMAL, "").unwrap();
+        assert_eq!(server.outcome().echoed, 1);
+        assert!(started.elapsed() < HANDSHAKE_TIMEOUT * 10);
+
+        // Half a head, then silence: the timeout ends it, and nothing is answered.
+        let mut stream = server.connect();
+        stream.write_all(&REQUEST[..40]).unwrap();
+        let started = Instant::now();
+        let outcome = server.outcome();
+        let kind = outcome.error.as_ref().and_then(|e| e.2);
+        assert!(
+            matches!(
+                kind,
+                Some(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+            ),
+            "{outcome:?}"
+        );
+        assert!(started.elapsed() < HANDSHAKE_TIMEOUT * 10);
+        assert!(read_to_close(&mut stream).is_empty());
+
+        // A head that never ends, one byte per write: refused at the bound, not later.
+        let mut stream = server.connect();
+        let start = b"GET / HTTP/1.1\r\nX-Slow: ";
+        stream.write_all(start).unwrap();
+        for _ in start.len()..cooper::DEFAULT_MAX_HEAD {
+            stream.write_all(b"a").unwrap();
+        }
+        let answer = read_to_close(&mut stream);
+        assert!(
+            answer.starts_with(b"HTTP/1.1 431 "),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        let outcome = server.outcome();
+        assert!(
+            outcome
+                .error
+                .as_ref()
+                .unwrap()
+                .0
+                .contains("larger than 8192 bytes"),
+            "{outcome:?}"
+        );
+        server.assert_served_normally();
+    }
+
+    /// A head over the bound, and one with more header lines than are parsed: both `431`.
+    #[test]
+    fn oversized_head() {
+        let server = server(2);
+        let mut big = REQUEST[..REQUEST.len() - 2].to_vec();
+        while big.len() < cooper::DEFAULT_MAX_HEAD {
+            big.extend_from_slice(b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        }
+        // Exactly the bound, so the server reads every byte sent and its answer is not lost
+        // to a reset for unread data.
+        big.truncate(cooper::DEFAULT_MAX_HEAD);
+        let mut many = REQUEST[..REQUEST.len() - 2].to_vec();
+        for i in 0..cooper::MAX_HEADERS {
+            many.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert!(many.len() < cooper::DEFAULT_MAX_HEAD);
+        for head in [big, many] {
+            let mut stream = server.connect();
+            stream.write_all(&head).unwrap();
+            let answer = read_to_close(&mut stream);
+            assert!(
+                answer.starts_with(b"HTTP/1.1 431 "),
+                "{}",
+                String::from_utf8_lossy(&answer)
+            );
+            let outcome = server.outcome();
+            assert!(
+                outcome
+                    .error
+                    .as_ref()
+                    .unwrap()
+                    .0
+                    .contains("larger than 8192 bytes"),
+                "{outcome:?}"
+            );
+        }
+        server.assert_served_normally();
+    }
 }
