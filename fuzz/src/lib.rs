@@ -234,3 +234,37 @@ pub fn assert_http_response(written: &[u8]) {
         assert_eq!(end + 4, written.len(), "bytes after the response");
     }
 }
+
+/// The data messages a reader saw, whether it saw the peer's close, and the frames written back.
+pub type Seen = (Vec<(OpCode, Vec<u8>)>, bool, Vec<(OpCode, Vec<u8>)>);
+
+/// What [`read_all`] saw, as [`Seen`].
+pub fn seen(t: Transcript) -> Seen {
+    let (mut messages, _, written) = t;
+    let closed = messages.last().is_some_and(|m| m.0 == OpCode::Close);
+    messages.retain(|m| m.0 != OpCode::Close);
+    (messages, closed, written)
+}
+
+/// Reads messages through [`Conn::message_reader`] until an error, as [`read_all`] does through
+/// `read_message` (without stalls). A close in the middle of a message ends that message's reader
+/// with an error instead of a close message, so only the data messages and whether the close
+/// arrived are compared.
+pub fn read_all_with_reader(mut conn: Conn<Replay<'_>>) -> Seen {
+    let mut messages = Vec::new();
+    while let Ok(mut reader) = conn.message_reader() {
+        let op = reader.opcode();
+        let mut payload = Vec::new();
+        if reader.read_to_end(&mut payload).is_err() {
+            break;
+        }
+        if op != OpCode::Close {
+            messages.push((op, payload));
+        }
+    }
+    (
+        messages,
+        conn.is_close_received(),
+        frames(&conn.get_ref().written),
+    )
+}
