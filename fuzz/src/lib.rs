@@ -268,3 +268,179 @@ pub fn read_all_with_reader(mut conn: Conn<Replay<'_>>) -> Seen {
         frames(&conn.get_ref().written),
     )
 }
+
+/// A stream for driving the write path: reads come from `inbound`, which the driver appends
+/// frames to, and return `WouldBlock` once it is consumed; reads and writes follow `schedule` as
+/// in [`Replay`].
+pub struct Peer<'a> {
+    inbound: Vec<u8>,
+    at: usize,
+    out: Replay<'a>,
+}
+
+impl Read for Peer<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = &self.inbound[self.at..];
+        if rest.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = self
+            .out
+            .next_cap(buf.len().min(rest.len()))
+            .ok_or(io::ErrorKind::WouldBlock)?;
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl Write for Peer<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A frame as the peer of `role` sends it (masked when `role` is a server).
+fn peer_frame(role: Role, op: OpCode, payload: &[u8]) -> Vec<u8> {
+    let mask = role.expects_masked_incoming().then_some([7, 1, 2, 9]);
+    let header = Header {
+        fin: true,
+        rsv: 0,
+        opcode: op,
+        mask,
+        payload_len: payload.len() as u64,
+    };
+    let mut h = [0; lowbit_websockets::MAX_HEADER_LEN];
+    let n = header.encode(&mut h);
+    let mut out = h[..n].to_vec();
+    let mut body = payload.to_vec();
+    if let Some(key) = mask {
+        mask_scalar(&mut body, key, 0);
+    }
+    out.extend(body);
+    out
+}
+
+/// Repeats `call` while it returns `WouldBlock` (the schedule never stalls twice in a row, so
+/// each repetition makes progress; the bound turns a livelock into a failure).
+fn retry<T>(mut call: impl FnMut() -> Result<T, lowbit_websockets::Error>) -> T {
+    for _ in 0..1_000_000 {
+        match call() {
+            Err(e) if e.is_would_block() => {}
+            other => return other.expect("no error but WouldBlock on a clean stream"),
+        }
+    }
+    panic!("no progress after a million WouldBlocks");
+}
+
+/// A payload for message number `i`, `len` bytes long (ASCII, so valid text too).
+fn payload(i: usize, len: usize) -> Vec<u8> {
+    (0..len).map(|j| b'a' + ((i * 7 + j) % 26) as u8).collect()
+}
+
+/// Drives the write path of a connection in `role` with operations decoded from `ops` (whole
+/// messages, streamed messages with stalling readers, corking, flushes, and pings from the peer
+/// that are read in between), stalls and short counts from `schedule`, then closes. Checks the
+/// wire: every message intact and in order, fragments within the chunk size and never empty
+/// except for an empty message, the newest ping answered, masking per role, the close last.
+pub fn drive_writes(role: Role, chunk: usize, schedule: &[u8], ops: &[u8]) {
+    let stream = Peer {
+        inbound: Vec::new(),
+        at: 0,
+        out: Replay::with_schedule(&[], schedule),
+    };
+    let mut conn = Conn::new(stream, role, 1 << 16, chunk).unwrap();
+    let (mut sent, mut pings, mut buf) = (Vec::new(), 0u64, Vec::new());
+    let mut ops = ops.iter().copied();
+    while let (Some(op), Some(arg)) = (ops.next(), ops.next()) {
+        let (i, len) = (sent.len(), usize::from(arg) * 5);
+        match op % 6 {
+            0 | 1 => {
+                let op = if op % 6 == 0 {
+                    OpCode::Binary
+                } else {
+                    OpCode::Text
+                };
+                let p = payload(i, len);
+                retry(|| conn.write_message(op, &p));
+                sent.push((op, p));
+            }
+            2 => {
+                let p = payload(i, len);
+                let mut reader = Replay::with_schedule(&p, schedule);
+                let step = 1 + usize::from(op / 6) % chunk;
+                retry(|| conn.stream_message(OpCode::Binary, 0, step, &mut reader));
+                sent.push((OpCode::Binary, p));
+            }
+            3 => {
+                pings += 1;
+                let ping = peer_frame(role, OpCode::Ping, &pings.to_be_bytes());
+                conn.get_mut().inbound.extend(ping);
+                while conn.get_ref().at < conn.get_ref().inbound.len() {
+                    let e = conn
+                        .read_message(&mut buf)
+                        .expect_err("only pings were sent");
+                    assert!(e.is_would_block(), "{e}");
+                }
+            }
+            4 => conn.set_corked(arg & 1 == 1),
+            _ => retry(|| conn.flush()),
+        }
+    }
+    let close = peer_frame(role, OpCode::Close, &1000u16.to_be_bytes());
+    retry(|| conn.flush());
+    conn.get_mut().inbound.extend(close);
+    retry(|| conn.close(lowbit_websockets::CloseCode::NORMAL, ""));
+    check_wire(role, chunk, &conn.get_ref().out.written, &sent, pings);
+}
+
+/// The checks of [`drive_writes`] on what was written.
+fn check_wire(role: Role, chunk: usize, mut wire: &[u8], sent: &[(OpCode, Vec<u8>)], pings: u64) {
+    let (mut messages, mut partial, mut last_pong, mut closed) = (Vec::new(), None, 0, false);
+    while !wire.is_empty() {
+        assert!(!closed, "bytes after the close frame");
+        let Ok(Decoded::Complete { header, len }) = Header::decode(wire) else {
+            panic!("a partial or bad frame on the wire");
+        };
+        assert_eq!(header.mask.is_some(), role.masks_outgoing());
+        let end = len + header.payload_len as usize;
+        let mut body = wire[len..end].to_vec();
+        wire = &wire[end..];
+        if let Some(key) = header.mask {
+            mask_scalar(&mut body, key, 0);
+        }
+        match header.opcode {
+            OpCode::Pong => {
+                let n = u64::from_be_bytes(body.try_into().expect("an 8-byte pong"));
+                assert!(n > last_pong && n <= pings, "pong {n} after {last_pong}");
+                last_pong = n;
+            }
+            OpCode::Close => closed = true,
+            op => {
+                let (first, mut p) = match (op, partial.take()) {
+                    (OpCode::Continuation, Some(m)) => m,
+                    (OpCode::Continuation, None) => panic!("continuation outside a message"),
+                    (_, Some(_)) => panic!("a new message inside a fragmented one"),
+                    (op, None) => (op, Vec::new()),
+                };
+                assert!(
+                    header.fin || (!body.is_empty() && body.len() <= chunk),
+                    "bad fragment"
+                );
+                p.extend(body);
+                if header.fin {
+                    messages.push((first, p));
+                } else {
+                    partial = Some((first, p));
+                }
+            }
+        }
+    }
+    assert!(closed && partial.is_none());
+    assert_eq!(messages, sent);
+    assert_eq!(last_pong, pings, "the newest ping is answered");
+}
