@@ -18,8 +18,8 @@
 #   AUTOBAHN_TIMEOUT     seconds one role may take before it is stopped (default 1500)
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 REPORTS=$HERE/reports
 WSTEST=$HERE/.cache/py2/bin/wstest
 PY2=$HERE/.cache/py2/bin/python
@@ -31,54 +31,9 @@ case $ROLE in
     *) echo "usage: $0 [server|client|all]" >&2; exit 2 ;;
 esac
 
-read -r -a ECHO_SERVER <<<"${ECHO_SERVER_CMD:-$ROOT/target/release/examples/echo_server}"
 read -r -a AUTOBAHN_CLIENT <<<"${AUTOBAHN_CLIENT_CMD:-$ROOT/target/release/examples/autobahn_client}"
 
 cd "$HERE"
-
-# Everything this script starts in the background, stopped on exit by PID.
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { echo "autobahn.sh: $*" >&2; }
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_port PORT PID SECONDS: waits until 127.0.0.1:PORT accepts, failing if PID exits first.
-wait_port() {
-    local port=$1 pid=$2 deadline=$((SECONDS + $3))
-    while ((SECONDS < deadline)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "process $pid exited before listening on port $port"
-            return 1
-        fi
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    log "nothing listening on 127.0.0.1:$port after $3 s"
-    return 1
-}
 
 # write_spec TEMPLATE OUT OUTDIR KEY URL: a copy of a spec file with the URL and outdir filled in.
 write_spec() {
@@ -121,14 +76,11 @@ for c in Cases:
 }
 
 run_server_role() {
-    local dir=$REPORTS/server port pid rc=0 start
+    local dir=$REPORTS/server port rc=0 start
     rm -rf "$dir"
     mkdir -p "$dir"
-    port=$(free_port)
-    "${ECHO_SERVER[@]}" "127.0.0.1:$port" >"$dir/echo_server.log" 2>&1 </dev/null &
-    pid=$!
-    PIDS+=("$pid")
-    wait_port "$port" "$pid" 30 || { tail -n 20 "$dir/echo_server.log" >&2; return 1; }
+    start_echo_server "$dir/echo_server.log"
+    port=$ECHO_PORT
     write_spec fuzzingclient.json "$dir/spec.json" "$dir" servers "ws://127.0.0.1:$port"
     log "server: wstest -m fuzzingclient against ${ECHO_SERVER[0]##*/} on 127.0.0.1:$port"
     start=$SECONDS
@@ -141,7 +93,7 @@ run_server_role() {
     elif ((rc != 0)); then
         tail -n 20 "$dir/wstest.log" >&2
     fi
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! kill -0 "$ECHO_PID" 2>/dev/null; then
         log "server: ${ECHO_SERVER[0]##*/} exited during the run; see $dir/echo_server.log"
         tail -n 20 "$dir/echo_server.log" >&2
     fi
