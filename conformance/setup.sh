@@ -39,7 +39,7 @@ setup_wstest() {
     echo "setup.sh: installing wstest (autobahntestsuite $AUTOBAHN_VERSION) into $venv" >&2
     local py2
     py2=$(pyenv_python 2.7)
-    if ! "$py2" -m virtualenv --version 2>/dev/null | grep -q "virtualenv $VIRTUALENV_VERSION "; then
+    if ! "$py2" -m virtualenv --version 2>&1 | grep -q "virtualenv $VIRTUALENV_VERSION "; then
         "$py2" -m pip install --disable-pip-version-check -q "virtualenv==$VIRTUALENV_VERSION"
     fi
     rm -rf "$venv"
