@@ -1,28 +1,55 @@
 #!/usr/bin/env python3
 """A peer nobody here wrote: the Python `websockets` client against our echo server.
 
-    python_peer.py ws://127.0.0.1:PORT
+    python_peer.py ws://127.0.0.1:PORT [path/to/echo_client]
 
 Uses the sync API (`websockets.sync.client.connect`) with its default permessage-deflate offer.
 Checks the echo of text (multibyte UTF-8), binary, a fragmented message, 1 MiB text and binary;
 a ping answered by a pong; a close with 1000 answered with 1000 and the TCP connection closed
-by the server. Prints one line per check and `N passed, M failed`; exits 1 on any failure.
+by the server. With an `echo_client` path, also the client role: our echo_client against a
+`websockets` echo server. Prints one line per check and `N passed, M failed`; exits 1 on any
+failure.
 """
 
 import os
+import subprocess
 import sys
+import threading
 import time
 
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
+from websockets.sync.server import serve
 
 TIMEOUT = 10.0  # seconds, for each receive, the ping and the opening handshake
 CLOSE_TIMEOUT = 5.0
 
 
+def client_role(echo_client):
+    """Our echo_client sends lines to a `websockets` echo server and prints the replies."""
+
+    def echo(ws):
+        for message in ws:
+            ws.send(message)
+
+    lines = "one\ntwo, ünïcode ✓\n" + "x" * 100_000 + "\n"
+    with serve(echo, "127.0.0.1", 0, max_size=None) as server:
+        port = server.socket.getsockname()[1]
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        try:
+            run = subprocess.run([echo_client, f"ws://127.0.0.1:{port}/path?q=1"],
+                                 input=lines.encode(), capture_output=True, timeout=60)
+        finally:
+            server.shutdown()
+            thread.join()
+    same = run.returncode == 0 and run.stdout.decode() == lines
+    return same, "" if same else run.stderr.decode(errors="replace")[-300:]
+
+
 def main():
-    if len(sys.argv) != 2 or not sys.argv[1].startswith("ws://"):
-        print("usage: python_peer.py ws://127.0.0.1:PORT", file=sys.stderr)
+    if len(sys.argv) not in (2, 3) or not sys.argv[1].startswith("ws://"):
+        print("usage: python_peer.py ws://127.0.0.1:PORT [echo_client]", file=sys.stderr)
         return 2
     url = sys.argv[1]
     results = []
@@ -79,6 +106,10 @@ def main():
             )
     except (OSError, TimeoutError, WebSocketException) as err:
         check("connection", False, f"{type(err).__name__}: {err}")
+
+    if len(sys.argv) == 3:
+        ok, detail = client_role(sys.argv[2])
+        check("client role: echo_client against a websockets echo server", ok, detail)
 
     passed = sum(results)
     failed = len(results) - passed

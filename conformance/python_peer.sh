@@ -14,13 +14,17 @@ LOGDIR=$HERE/reports/python_peer
 
 "$HERE/setup.sh" py3
 build_echo_server
+if [[ -z ${ECHO_CLIENT_CMD:-} ]]; then
+    (cd "$ROOT" && cargo build --release --example echo_client)
+fi
+ECHO_CLIENT=${ECHO_CLIENT_CMD:-$ROOT/target/release/examples/echo_client}
 rm -rf "$LOGDIR"
 mkdir -p "$LOGDIR"
 start_echo_server "$LOGDIR/echo_server.log"
 log "echo server ${ECHO_SERVER[0]##*/} on 127.0.0.1:$ECHO_PORT"
 
 rc=0
-timeout "$TIMEOUT" "$HERE/.cache/py3/bin/python" "$HERE/python_peer.py" "ws://127.0.0.1:$ECHO_PORT" </dev/null &
+timeout "$TIMEOUT" "$HERE/.cache/py3/bin/python" "$HERE/python_peer.py" "ws://127.0.0.1:$ECHO_PORT" "$ECHO_CLIENT" </dev/null &
 PIDS+=("$!")
 wait "$!" || rc=$?
 if ((rc == 124)); then
