@@ -123,10 +123,8 @@ pub fn utf8_failure_piece(pieces: &[&[u8]]) -> Option<usize> {
     let mut seen = 0;
     for (i, p) in pieces.iter().enumerate() {
         seen += p.len();
-        if let Err(e) = std::str::from_utf8(&whole[..seen]) {
-            if e.error_len().is_some() {
-                return Some(i);
-            }
+        if std::str::from_utf8(&whole[..seen]).is_err_and(|e| e.error_len().is_some()) {
+            return Some(i);
         }
     }
     std::str::from_utf8(&whole).is_err().then_some(pieces.len())
