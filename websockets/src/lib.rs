@@ -4,6 +4,7 @@
 mod deflate;
 #[cfg(feature = "deflate")]
 pub use deflate::{
-    CodecError, Compression, Compressor, DEFLATE_TAIL, Decompressor, Progress, TailHoldback,
-    ZlibRsCompressor, ZlibRsDecompressor,
+    Agreed, CodecError, Compression, Compressor, ContextTakeover, DEFLATE_TAIL, Decompressor,
+    DeflateParams, Direction, ExtensionError, MemLevel, PERMESSAGE_DEFLATE, Progress, TailHoldback,
+    WindowBits, ZlibRsCompressor, ZlibRsDecompressor, negotiate, offer, verify_response,
 };
