@@ -8,3 +8,5 @@ pub use deflate::{
     DeflateParams, Direction, ExtensionError, MemLevel, PERMESSAGE_DEFLATE, Progress, TailHoldback,
     WindowBits, ZlibRsCompressor, ZlibRsDecompressor, negotiate, offer, verify_response,
 };
+#[cfg(feature = "deflate-zlib")]
+pub use deflate::{ZlibCompressor, ZlibDecompressor};

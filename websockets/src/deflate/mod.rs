@@ -4,9 +4,12 @@
 //!   compression level type and the `00 00 ff ff` tail handling.
 //! - [`params`]: RFC 7692 offers and responses, on byte slices.
 //! - [`zlib_rs`]: the default backend.
+//! - `zlib` (feature `deflate-zlib`): C zlib, for small per-connection memory.
 
 pub(crate) mod codec;
 pub(crate) mod params;
+#[cfg(feature = "deflate-zlib")]
+pub(crate) mod zlib;
 pub(crate) mod zlib_rs;
 
 pub use codec::{
@@ -16,4 +19,21 @@ pub use params::{
     Agreed, ContextTakeover, DeflateParams, Direction, ExtensionError, MemLevel,
     PERMESSAGE_DEFLATE, WindowBits, negotiate, offer, verify_response,
 };
+#[cfg(feature = "deflate-zlib")]
+pub use zlib::{ZlibCompressor, ZlibDecompressor};
 pub use zlib_rs::{ZlibRsCompressor, ZlibRsDecompressor};
+
+#[cfg(test)]
+mod tests {
+    /// Codecs move with their connection to another thread.
+    #[test]
+    fn codecs_are_send() {
+        fn send<T: Send>() {}
+        send::<super::ZlibRsCompressor>();
+        send::<super::ZlibRsDecompressor>();
+        #[cfg(feature = "deflate-zlib")]
+        send::<super::ZlibCompressor>();
+        #[cfg(feature = "deflate-zlib")]
+        send::<super::ZlibDecompressor>();
+    }
+}
