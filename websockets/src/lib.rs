@@ -4,9 +4,10 @@
 mod deflate;
 #[cfg(feature = "deflate")]
 pub use deflate::{
-    Agreed, CodecError, Compression, Compressor, ContextTakeover, DEFLATE_TAIL, Decompressor,
-    DeflateParams, Direction, ExtensionError, MemLevel, PERMESSAGE_DEFLATE, Progress, TailHoldback,
-    WindowBits, ZlibRsCompressor, ZlibRsDecompressor, negotiate, offer, verify_response,
+    Agreed, CodecError, CodecPool, Compression, Compressor, ContextTakeover, DEFLATE_TAIL,
+    Decompressor, DeflateParams, Direction, ExtensionError, MemLevel, PERMESSAGE_DEFLATE, Pooled,
+    Progress, TailHoldback, WindowBits, ZlibRsCompressor, ZlibRsDecompressor, negotiate, offer,
+    verify_response,
 };
 #[cfg(feature = "deflate-zlib")]
 pub use deflate::{ZlibCompressor, ZlibDecompressor};
