@@ -7,6 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
 
 use lowbit_websockets::{
     CodecPool, Compression, Compressor, DEFLATE_TAIL, Decompressor, TailHoldback, ZlibRsCompressor,
@@ -121,6 +122,8 @@ struct Row {
     ratio_big: f64,
     ratio_small_keep: f64,
     ratio_small_reset: f64,
+    compress_mbps: f64,
+    inflate_mbps: f64,
 }
 
 /// Measures one compressor/decompressor pair made by `make`.
@@ -140,7 +143,9 @@ where
     let (mut c, d) = make();
     drop(d);
     let (after_new, _) = snapshot();
+    let t = Instant::now();
     compress(&mut c, &big, &mut out);
+    let compress_mbps = big.len() as f64 / t.elapsed().as_secs_f64() / 1e6;
     let (after_use, peak) = snapshot();
     let comp_live = after_use - base;
     let comp_peak = peak.max(after_new) - base;
@@ -151,7 +156,9 @@ where
     let (c, mut d) = make();
     drop(c);
     let (after_new, _) = snapshot();
+    let t = Instant::now();
     assert_eq!(inflate(&mut d, &out), big.len());
+    let inflate_mbps = big.len() as f64 / t.elapsed().as_secs_f64() / 1e6;
     let (after_use, peak) = snapshot();
     let decomp_live = after_use - base;
     let decomp_peak = peak.max(after_new) - base;
@@ -182,18 +189,21 @@ where
         ratio_big,
         ratio_small_keep: ratios[0],
         ratio_small_reset: ratios[1],
+        compress_mbps,
+        inflate_mbps,
     }
 }
 
 fn print(rows: &[Row]) {
     println!(
         "| backend, window bits / memLevel | compressor live (peak) | decompressor live (peak) \
-         | pair | 1 MiB ratio | 1000 x 200-400 B, kept / reset |"
+         | pair | 1 MiB ratio | 1000 x 200-400 B, kept / reset | compress / inflate MB/s |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {:.1} KiB ({:.1}) | {:.1} KiB ({:.1}) | {:.1} KiB | {:.1} % | {:.1} % / {:.1} % |",
+            "| {} | {:.1} KiB ({:.1}) | {:.1} KiB ({:.1}) | {:.1} KiB | {:.1} % | {:.1} % / {:.1} % \
+             | {:.0} / {:.0} |",
             r.setting,
             r.comp_live as f64 / 1024.0,
             r.comp_peak as f64 / 1024.0,
@@ -203,11 +213,13 @@ fn print(rows: &[Row]) {
             r.ratio_big * 100.0,
             r.ratio_small_keep * 100.0,
             r.ratio_small_reset * 100.0,
+            r.compress_mbps,
+            r.inflate_mbps,
         );
     }
 }
 
-const SETTINGS: [(u8, u8); 4] = [(15, 8), (12, 5), (9, 1), (8, 1)];
+const SETTINGS: [(u8, u8); 6] = [(15, 8), (12, 5), (11, 3), (10, 2), (9, 1), (8, 1)];
 
 #[test]
 fn zlib_rs_pairs() {
@@ -307,4 +319,29 @@ fn pooled_codecs_per_connection() {
     // The handles hold an empty `Option<codec>` inline (the codec's stream header, no state).
     assert!(per_conn < 512.0, "{per_conn}");
     assert_eq!(after_round, before_round, "steady state allocates nothing");
+}
+
+/// Compression levels side by side (ratio and speed at 15 bits / memLevel 8); printed only.
+#[test]
+fn levels() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut rows = Vec::new();
+    for level in [1u8, 2, 3, 6] {
+        rows.push(measure(format!("zlib-rs level {level}"), || {
+            (
+                ZlibRsCompressor::new(Compression::level(level), 15, 8).unwrap(),
+                ZlibRsDecompressor::new(15).unwrap(),
+            )
+        }));
+        #[cfg(feature = "deflate-zlib")]
+        rows.push(measure(format!("C zlib level {level}"), || {
+            (
+                lowbit_websockets::ZlibCompressor::new(Compression::level(level), 15, 8).unwrap(),
+                lowbit_websockets::ZlibDecompressor::new(15).unwrap(),
+            )
+        }));
+    }
+    print(&rows);
+    // Higher levels never compress worse on this data.
+    assert!(rows.last().unwrap().ratio_big <= rows[0].ratio_big);
 }
