@@ -40,9 +40,9 @@ struct Inner<C> {
 /// let pool = CodecPool::compressors(|bits| ZlibRsCompressor::new(Compression::fast(), bits, 8))?;
 /// let (mut a, mut b) = (pool.lend(15)?, pool.lend(15)?);
 /// let mut out = [0u8; 64];
-/// a.compress(b"one", &mut out, true)?;
+/// assert!(a.compress(b"one", &mut out, true)?.done);
 /// a.reset(); // end of message: the codec goes back to the pool
-/// b.compress(b"two", &mut out, true)?;
+/// assert!(b.compress(b"two", &mut out, true)?.done);
 /// b.reset();
 /// assert_eq!(pool.created(), 1);
 /// # Ok::<(), lowbit_websockets::CodecError>(())

@@ -1,0 +1,508 @@
+//! `Conn<S>`: the only code that calls `read` and `write`. It owns the read buffer, the scratch
+//! buffer and the message state, so any method can stop at `WouldBlock` and the next call resumes
+//! at the same byte.
+
+pub(crate) mod read;
+mod reader;
+mod stream;
+mod write;
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Read, Write};
+
+use crate::close::{CloseCode, CloseFrame};
+use crate::error::Error;
+use crate::frame::{Header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Role};
+use crate::mask;
+use crate::utf8::Utf8Validator;
+
+pub use reader::MessageReader;
+
+/// The smallest read and scratch buffer, whatever the chunk size: room for a whole control frame.
+const MIN_BUFFER: usize = 256;
+/// Where a streamed chunk's payload starts in the scratch buffer: its header goes right before.
+const PAYLOAD_AT: usize = MAX_HEADER_LEN;
+/// The largest encoded control frame: a 125-byte payload needs a 2-byte length form, plus a mask.
+const MAX_CONTROL_FRAME: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
+
+/// A WebSocket connection over a byte stream `S`, in one [`Role`].
+///
+/// Its methods fall into four groups:
+/// - read path: [`read_message`](Self::read_message), [`message_reader`](Self::message_reader);
+/// - write path: [`write_message`](Self::write_message), [`stream_message`](Self::stream_message),
+///   [`set_corked`](Self::set_corked), [`flush`](Self::flush);
+/// - close: [`close`](Self::close);
+/// - accessors: [`get_ref`](Self::get_ref), [`get_mut`](Self::get_mut),
+///   [`into_inner`](Self::into_inner), [`role`](Self::role), [`has_pending_writes`](Self::has_pending_writes).
+///
+/// # Memory
+/// The constructor allocates a read buffer of `chunk_size` bytes and a scratch buffer of
+/// `chunk_size + 15` bytes (each at least 256), and nothing after: with
+/// [`CHUNK_SIZE_LOW_MEMORY`](crate::CHUNK_SIZE_LOW_MEMORY) an idle connection holds 8207 heap bytes.
+/// Messages land in the caller's buffer.
+///
+/// # Non-blocking streams
+/// Any `read` or `write` of the stream may return [`io::ErrorKind::WouldBlock`] or a short count.
+/// The method then returns the error ([`Error::is_would_block`]) and keeps every byte: a partial
+/// header, a partial payload, a pending pong or close reply, corked frames. To resume, make the
+/// **same call again with the same arguments**: the same `buf` (untouched) for `read_message`,
+/// the same opcode and payload for `write_message`, the same reader for `stream_message`.
+/// Once a write method returns `Ok`, its message is accepted; bytes still in the scratch buffer
+/// then go out with the next write or [`flush`](Self::flush).
+/// A pong or close reply that could not be written is sent by the next call of any method;
+/// [`has_pending_writes`](Self::has_pending_writes) tells an event loop to wait for writability.
+pub struct Conn<S> {
+    stream: S,
+    role: Role,
+    read_limit: usize,
+    chunk_size: usize,
+    /// RSV bits an extension negotiated for the first frame of a data message.
+    extension_rsv: u8,
+    keys: MaskKeys,
+    corked: bool,
+    close_sent: bool,
+    close_received: bool,
+    failed: bool,
+
+    // Read side: `rbuf[rpos..rend]` holds bytes read but not yet consumed.
+    rbuf: Box<[u8]>,
+    rpos: usize,
+    rend: usize,
+    frame_in: Option<FrameIn>,
+    msg_in: Option<MessageIn>,
+    /// The payload of the last control frame received (ping or close).
+    ctrl_in: [u8; MAX_CONTROL_PAYLOAD],
+    ctrl_in_len: usize,
+
+    // Write side: `wbuf[wpos..wend]` holds bytes to write.
+    wbuf: Box<[u8]>,
+    wpos: usize,
+    wend: usize,
+    tx: Tx,
+    /// Control frames (pong, close) waiting for a frame boundary: `ctrl_out[ctrl_pos..ctrl_end]`.
+    ctrl_out: [u8; 3 * MAX_CONTROL_FRAME],
+    ctrl_pos: usize,
+    ctrl_end: usize,
+    /// Where the last queued pong starts, so a newer ping replaces it while it is unsent.
+    last_pong_at: Option<usize>,
+}
+
+/// The data frame being received.
+#[derive(Debug, Clone, Copy)]
+struct FrameIn {
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    remaining: u64,
+    /// Payload bytes of this frame already delivered (the mask phase).
+    offset: usize,
+}
+
+/// The data message being received.
+#[derive(Debug, Clone)]
+struct MessageIn {
+    opcode: OpCode,
+    /// RSV1 was set on its first frame: an extension (permessage-deflate) owns its payload.
+    #[allow(dead_code)] // until the deflate decorator lands
+    compressed: bool,
+    /// Sum of the lengths of its frames announced so far (checked against the read limit).
+    announced: u64,
+    /// Payload bytes delivered to the caller.
+    delivered: usize,
+    utf8: Option<Utf8Validator>,
+}
+
+/// What the write side is in the middle of.
+#[derive(Debug, Clone, Copy)]
+enum Tx {
+    Idle,
+    /// One frame whose header is queued; `done` payload bytes are written or in `wbuf`.
+    Frame {
+        len: usize,
+        done: usize,
+        mask: Option<[u8; 4]>,
+    },
+    /// A message streamed from a reader.
+    Stream(stream::StreamOut),
+}
+
+/// Mask keys (RFC 6455 §5.3): SplitMix64 seeded once per connection from std's randomly keyed
+/// `RandomState` (OS entropy). The RFC asks for keys a script cannot predict, to stop it from
+/// steering the bytes an intermediary sees; a per-connection random seed gives that without a
+/// system call per frame, and the keys need no cryptographic strength beyond it.
+struct MaskKeys(u64);
+
+impl MaskKeys {
+    fn new() -> Self {
+        let mut h = RandomState::new().build_hasher();
+        h.write_usize(&h as *const _ as usize);
+        Self(h.finish())
+    }
+
+    fn next_key(&mut self) -> [u8; 4] {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) as u32).to_ne_bytes()
+    }
+}
+
+impl<S> Conn<S> {
+    /// The role this connection plays.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The read limit in bytes.
+    #[must_use]
+    pub fn read_limit(&self) -> usize {
+        self.read_limit
+    }
+
+    /// The largest chunk `stream_message` sends per frame.
+    #[must_use]
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// The stream.
+    #[must_use]
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// The stream, mutably. Reading or writing it directly corrupts the WebSocket stream.
+    #[must_use]
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// The stream, dropping buffered bytes.
+    #[must_use]
+    pub fn into_inner(self) -> S {
+        self.stream
+    }
+
+    /// Whether bytes are waiting to be written (a non-blocking caller should wait until the
+    /// stream is writable and call [`flush`](Self::flush) or its pending write again).
+    #[must_use]
+    pub fn has_pending_writes(&self) -> bool {
+        self.wpos < self.wend || self.ctrl_pos < self.ctrl_end || !matches!(self.tx, Tx::Idle)
+    }
+
+    /// Whether the peer's close frame has been received.
+    #[must_use]
+    pub fn is_close_received(&self) -> bool {
+        self.close_received
+    }
+
+    /// Whether a close frame has been queued or sent by this side.
+    #[must_use]
+    pub fn is_close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Bytes on the heap this connection holds (its read and scratch buffers).
+    #[must_use]
+    pub fn heap_size(&self) -> usize {
+        self.rbuf.len() + self.wbuf.len()
+    }
+
+    /// Lets an extension use RSV bits on the first frame of data messages (RFC 6455 §5.2).
+    #[allow(dead_code)] // until the deflate decorator lands
+    pub(crate) fn set_extension_rsv(&mut self, rsv: u8) {
+        self.extension_rsv = rsv & 0b111;
+    }
+
+    #[allow(dead_code)] // until the deflate decorator lands
+    pub(crate) fn extension_rsv(&self) -> u8 {
+        self.extension_rsv
+    }
+
+    /// Changes the read limit (an extension bounds the decoded size itself).
+    #[allow(dead_code)] // until the deflate decorator lands
+    pub(crate) fn set_read_limit(&mut self, limit: usize) {
+        self.read_limit = limit;
+    }
+}
+
+impl<S: Read + Write> Conn<S> {
+    /// A connection in `role` over `stream`, with a read limit (the largest message accepted, in
+    /// bytes) and a chunk size (the scratch buffer and the largest streamed fragment).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `read_limit` or `chunk_size` is 0.
+    pub fn new(stream: S, role: Role, read_limit: usize, chunk_size: usize) -> Result<Self, Error> {
+        if read_limit == 0 {
+            return Err(Error::InvalidConfig("read limit must be at least 1 byte"));
+        }
+        if chunk_size == 0 {
+            return Err(Error::InvalidConfig("chunk size must be at least 1 byte"));
+        }
+        let buffer = chunk_size.max(MIN_BUFFER);
+        Ok(Self {
+            stream,
+            role,
+            read_limit,
+            chunk_size,
+            extension_rsv: 0,
+            keys: MaskKeys::new(),
+            corked: false,
+            close_sent: false,
+            close_received: false,
+            failed: false,
+            rbuf: vec![0; buffer].into_boxed_slice(),
+            rpos: 0,
+            rend: 0,
+            frame_in: None,
+            msg_in: None,
+            ctrl_in: [0; MAX_CONTROL_PAYLOAD],
+            ctrl_in_len: 0,
+            wbuf: vec![0; PAYLOAD_AT + buffer + 1].into_boxed_slice(),
+            wpos: 0,
+            wend: 0,
+            tx: Tx::Idle,
+            ctrl_out: [0; 3 * MAX_CONTROL_FRAME],
+            ctrl_pos: 0,
+            ctrl_end: 0,
+            last_pong_at: None,
+        })
+    }
+
+    /// A server connection: unmasked writes, masked reads. See [`Conn::new`].
+    ///
+    /// # Errors
+    /// As [`Conn::new`].
+    pub fn server(stream: S, read_limit: usize, chunk_size: usize) -> Result<Self, Error> {
+        Self::new(stream, Role::Server, read_limit, chunk_size)
+    }
+
+    /// A client connection: masked writes with a fresh key per frame, unmasked reads.
+    /// See [`Conn::new`].
+    ///
+    /// # Errors
+    /// As [`Conn::new`].
+    pub fn client(stream: S, read_limit: usize, chunk_size: usize) -> Result<Self, Error> {
+        Self::new(stream, Role::Client, read_limit, chunk_size)
+    }
+
+    /// Serves `early` (bytes already read from the stream, e.g. right after the HTTP head)
+    /// before anything read from the stream. Grows the read buffer once if they do not fit.
+    #[must_use]
+    pub fn with_early_bytes(mut self, early: &[u8]) -> Self {
+        let unread = self.rend - self.rpos;
+        if unread + early.len() > self.rbuf.len() {
+            let mut bigger = vec![0; unread + early.len()].into_boxed_slice();
+            bigger[..unread].copy_from_slice(&self.rbuf[self.rpos..self.rend]);
+            self.rbuf = bigger;
+        } else {
+            self.rbuf.copy_within(self.rpos..self.rend, 0);
+        }
+        self.rbuf[unread..unread + early.len()].copy_from_slice(early);
+        self.rpos = 0;
+        self.rend = unread + early.len();
+        self
+    }
+
+    /// Starts the closing handshake: sends a close frame with `code` and `reason` (unless one
+    /// was sent already), then reads until the peer's close frame arrives, discarding data.
+    /// A server should drop the stream afterwards (RFC 6455 §7.1.1: the server closes TCP first);
+    /// a client may wait for the server to close it.
+    ///
+    /// # Errors
+    /// [`Error::Misuse`] for a code not valid on the wire, a reason over 123 bytes or a message
+    /// half sent; I/O errors, including `WouldBlock` (call `close` again); the protocol errors of
+    /// [`read_message`](Self::read_message) while waiting.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        if !self.close_sent && !self.failed {
+            if self.frame_open() {
+                return Err(Error::Misuse("close while a message is half sent"));
+            }
+            let mut payload = [0; MAX_CONTROL_PAYLOAD];
+            let n = CloseFrame { code, reason }.encode(&mut payload)?;
+            self.queue_control(OpCode::Close, &payload[..n]);
+            self.close_sent = true;
+        }
+        self.flush()?;
+        if self.failed {
+            return Ok(());
+        }
+        while !self.close_received {
+            self.discard_until_close()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every queued byte (corked frames, pending control frames) and flushes the stream.
+    ///
+    /// # Errors
+    /// I/O errors, including `WouldBlock` (call `flush` again).
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.flush_pending()?;
+        self.stream.flush().map_err(|e| self.io_fail(e))
+    }
+
+    /// Queues a control frame (pong or close) for the next frame boundary.
+    fn queue_control(&mut self, op: OpCode, payload: &[u8]) {
+        if self.ctrl_pos == self.ctrl_end {
+            self.ctrl_pos = 0;
+            self.ctrl_end = 0;
+            self.last_pong_at = None;
+        }
+        if op == OpCode::Pong {
+            // RFC 6455 §5.5.3: answering only the most recent ping is allowed.
+            if let Some(at) = self.last_pong_at.filter(|&at| at >= self.ctrl_pos) {
+                self.ctrl_end = at;
+            }
+            self.last_pong_at = Some(self.ctrl_end);
+        }
+        let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
+        let header = Header {
+            fin: true,
+            rsv: 0,
+            opcode: op,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let mut h = [0; MAX_HEADER_LEN];
+        let hlen = header.encode(&mut h);
+        let at = self.ctrl_end;
+        self.ctrl_out[at..at + hlen].copy_from_slice(&h[..hlen]);
+        let body = &mut self.ctrl_out[at + hlen..at + hlen + payload.len()];
+        match mask {
+            Some(key) => mask::mask_copy(body, payload, key, 0),
+            None => body.copy_from_slice(payload),
+        }
+        self.ctrl_end = at + hlen + payload.len();
+    }
+
+    /// Fails the connection: queues and tries to send the close frame the error calls for.
+    /// `WouldBlock` is passed through without failing anything.
+    pub(crate) fn fail(&mut self, err: Error) -> Error {
+        if err.is_would_block() {
+            return err;
+        }
+        if let Some(code) = err.close_code() {
+            if !self.close_sent {
+                let reason: &str = match code {
+                    CloseCode::PROTOCOL_ERROR => "protocol error",
+                    CloseCode::INVALID_PAYLOAD => "invalid utf-8",
+                    CloseCode::MESSAGE_TOO_BIG => "message too big",
+                    _ => "",
+                };
+                let mut payload = [0; MAX_CONTROL_PAYLOAD];
+                if let Ok(n) = (CloseFrame { code, reason }).encode(&mut payload) {
+                    self.queue_control(OpCode::Close, &payload[..n]);
+                    self.close_sent = true;
+                    let _ = self.flush_pending();
+                }
+            }
+        }
+        self.failed = true;
+        err
+    }
+
+    /// Maps an I/O error: `WouldBlock` and `Interrupted` leave the connection usable.
+    fn io_fail(&mut self, e: io::Error) -> Error {
+        if !matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+        ) {
+            self.failed = true;
+        }
+        Error::Io(e)
+    }
+}
+
+/// The seed's `WebSocketPeer`: what [`Conn`] and the deflate decorator both offer, so an echo
+/// loop is written once.
+///
+/// ```
+/// use lowbit_websockets::{Error, OpCode, Peer};
+///
+/// fn echo<P: Peer>(peer: &mut P) -> Result<(), Error> {
+///     let mut buf = Vec::new();
+///     loop {
+///         match peer.read_message(&mut buf)? {
+///             (OpCode::Close, _) => return Ok(()),
+///             (op, payload) => {
+///                 let payload = payload.to_vec(); // or keep two buffers
+///                 peer.write_message(op, &payload)?;
+///             }
+///         }
+///     }
+/// }
+///
+/// // A server over a masked "hi" followed by a close frame (1000).
+/// let wire = vec![0x81, 0x82, 0, 0, 0, 0, b'h', b'i', 0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8];
+/// let mut conn = lowbit_websockets::Conn::server(std::io::Cursor::new(wire), 1024, 1024)?;
+/// echo(&mut conn)?;
+/// # Ok::<(), Error>(())
+/// ```
+pub trait Peer {
+    /// Reads the next text, binary or close message into `buf`; see [`Conn::read_message`].
+    ///
+    /// # Errors
+    /// As [`Conn::read_message`].
+    fn read_message<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<(OpCode, &'b [u8]), Error>;
+
+    /// Writes one message; see [`Conn::write_message`].
+    ///
+    /// # Errors
+    /// As [`Conn::write_message`].
+    fn write_message(&mut self, op: OpCode, payload: &[u8]) -> Result<(), Error>;
+
+    /// Streams one message from `reader` in chunks; see [`Conn::stream_message`].
+    ///
+    /// # Errors
+    /// As [`Conn::stream_message`].
+    fn stream_message<R: Read>(
+        &mut self,
+        op: OpCode,
+        rsv: u8,
+        chunk_size: usize,
+        reader: R,
+    ) -> Result<(), Error>;
+
+    /// Runs the closing handshake; see [`Conn::close`].
+    ///
+    /// # Errors
+    /// As [`Conn::close`].
+    fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error>;
+
+    /// Writes queued bytes; see [`Conn::flush`].
+    ///
+    /// # Errors
+    /// As [`Conn::flush`].
+    fn flush(&mut self) -> Result<(), Error>;
+}
+
+impl<S: Read + Write> Peer for Conn<S> {
+    fn read_message<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<(OpCode, &'b [u8]), Error> {
+        Conn::read_message(self, buf)
+    }
+
+    fn write_message(&mut self, op: OpCode, payload: &[u8]) -> Result<(), Error> {
+        Conn::write_message(self, op, payload)
+    }
+
+    fn stream_message<R: Read>(
+        &mut self,
+        op: OpCode,
+        rsv: u8,
+        chunk_size: usize,
+        reader: R,
+    ) -> Result<(), Error> {
+        Conn::stream_message(self, op, rsv, chunk_size, reader)
+    }
+
+    fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        Conn::close(self, code, reason)
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        Conn::flush(self)
+    }
+}

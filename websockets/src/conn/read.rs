@@ -1,0 +1,354 @@
+//! The read path: headers through the read buffer, control frames handled on the spot,
+//! payloads into the caller's buffer.
+
+use std::io::{self, Read, Write};
+
+use super::{Conn, FrameIn, MessageIn};
+use crate::close::CloseFrame;
+use crate::error::{Error, ProtocolError};
+use crate::frame::{self, Decoded, Header, OpCode, RSV1};
+use crate::mask;
+use crate::utf8::Utf8Validator;
+
+/// Grow the caller's buffer by at most this much beyond doubling, so an announced length is
+/// never reserved before its bytes arrive.
+const GROW_STEP: usize = 64 * 1024;
+
+/// What the next step of reading a message met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The current data frame has this many payload bytes left.
+    Payload(u64),
+    /// The message ended: its opcode and length.
+    End(OpCode, usize),
+    /// The peer's close frame arrived (already answered); its payload is in `ctrl_in`.
+    Close,
+}
+
+/// A header read by [`Conn::read_header`] after control frames were handled.
+enum HeaderIn {
+    Data(Header),
+    Close,
+}
+
+impl<S: Read + Write> Conn<S> {
+    /// Reads the next message into `buf` and returns its opcode and payload (borrowed from `buf`,
+    /// whose capacity is reused: in steady state no allocation happens).
+    ///
+    /// Fragments are reassembled; pings are answered with pongs here, in the caller's thread;
+    /// pongs are consumed. A close frame is answered (echoing its code) and returned as
+    /// [`OpCode::Close`] with its payload (decode it with [`CloseFrame::decode`]); the caller
+    /// should then drop the connection (a server closes the stream first). Text is validated as it
+    /// arrives, failing at the first bad frame. Small frames come out of the read buffer, so a
+    /// batch of them costs one `read`; large payloads are read straight into `buf`.
+    ///
+    /// # Errors
+    /// `WouldBlock`: call again with the same `buf`, untouched. [`Error::Protocol`] (1002),
+    /// [`Error::InvalidUtf8`] (1007), [`Error::MessageTooBig`] (1009, checked from the header
+    /// before memory is reserved): the close frame is sent and the connection fails.
+    /// [`Error::Closed`] after the peer's close; [`Error::Failed`] after an earlier failure;
+    /// [`Error::Io`] with `UnexpectedEof` when the stream ends without a close frame.
+    pub fn read_message<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<(OpCode, &'b [u8]), Error> {
+        self.begin_read()?;
+        loop {
+            match self.step()? {
+                Step::Close => {
+                    buf.clear();
+                    buf.extend_from_slice(&self.ctrl_in[..self.ctrl_in_len]);
+                    return Ok((OpCode::Close, &buf[..]));
+                }
+                Step::End(op, len) => {
+                    buf.truncate(len);
+                    return Ok((op, &buf[..]));
+                }
+                Step::Payload(remaining) => {
+                    let at = self.msg_in.as_ref().map_or(0, |m| m.delivered);
+                    if buf.len() <= at {
+                        let want =
+                            at.saturating_add(usize::try_from(remaining).unwrap_or(usize::MAX));
+                        let grown = buf.len().saturating_mul(2).max(at + GROW_STEP);
+                        buf.resize(want.min(grown), 0);
+                    }
+                    let end = buf
+                        .len()
+                        .min(at.saturating_add(usize::try_from(remaining).unwrap_or(usize::MAX)));
+                    self.read_data(&mut buf[at..end])?;
+                }
+            }
+        }
+    }
+
+    /// Checks the connection can read and sends a reply left pending by an earlier call.
+    pub(crate) fn begin_read(&mut self) -> Result<(), Error> {
+        if self.failed {
+            return Err(Error::Failed);
+        }
+        if self.close_received {
+            return Err(Error::Closed);
+        }
+        if self.ctrl_pos < self.ctrl_end {
+            self.send_control_best_effort()?;
+        }
+        Ok(())
+    }
+
+    /// Advances the read state machine to the next payload bytes, message end or close.
+    pub(crate) fn step(&mut self) -> Result<Step, Error> {
+        loop {
+            if let Some(f) = self.frame_in {
+                if f.remaining > 0 {
+                    return Ok(Step::Payload(f.remaining));
+                }
+                self.frame_in = None;
+                if f.fin {
+                    let Some(mut msg) = self.msg_in.take() else {
+                        continue;
+                    };
+                    if let Some(v) = msg.utf8.as_mut() {
+                        v.finish().map_err(|e| self.fail(e))?;
+                    }
+                    return Ok(Step::End(msg.opcode, msg.delivered));
+                }
+                continue;
+            }
+            match self.read_header()? {
+                HeaderIn::Close => return Ok(Step::Close),
+                HeaderIn::Data(h) => self.open_frame(h)?,
+            }
+        }
+    }
+
+    /// Applies the message rules of RFC 6455 §5.4 and the read limit to a data frame header.
+    fn open_frame(&mut self, h: Header) -> Result<(), Error> {
+        let msg = match (h.opcode, self.msg_in.as_mut()) {
+            (OpCode::Continuation, Some(msg)) => msg,
+            (OpCode::Continuation, None) => {
+                return Err(self.fail(ProtocolError::UnexpectedContinuation.into()));
+            }
+            (_, Some(_)) => return Err(self.fail(ProtocolError::ExpectedContinuation.into())),
+            (op, None) => {
+                let compressed = h.rsv & RSV1 != 0;
+                let validate = op == OpCode::Text && !compressed;
+                self.msg_in.insert(MessageIn {
+                    opcode: op,
+                    compressed,
+                    announced: 0,
+                    delivered: 0,
+                    utf8: validate.then(Utf8Validator::new),
+                })
+            }
+        };
+        let size = msg.announced.saturating_add(h.payload_len);
+        // The limit is checked here, from the header, before any memory is reserved.
+        if size > self.read_limit as u64 {
+            let limit = self.read_limit;
+            return Err(self.fail(Error::MessageTooBig { size, limit }));
+        }
+        msg.announced = size;
+        self.frame_in = Some(FrameIn {
+            fin: h.fin,
+            mask: h.mask,
+            remaining: h.payload_len,
+            offset: 0,
+        });
+        Ok(())
+    }
+
+    /// Reads payload bytes of the current frame into `dst` (at most its remaining length),
+    /// unmasked and, for text, validated. Returns how many bytes arrived (at least one).
+    pub(crate) fn read_data(&mut self, dst: &mut [u8]) -> Result<usize, Error> {
+        let n = self.read_payload(dst)?;
+        if let Some(msg) = self.msg_in.as_mut() {
+            msg.delivered += n;
+            if let Some(v) = msg.utf8.as_mut() {
+                if let Err(e) = v.feed(&dst[..n]) {
+                    return Err(self.fail(e));
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn read_payload(&mut self, dst: &mut [u8]) -> Result<usize, Error> {
+        let Some(mut f) = self.frame_in else {
+            return Ok(0);
+        };
+        let want = dst
+            .len()
+            .min(usize::try_from(f.remaining).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        let dst = &mut dst[..want];
+        let n = if self.rpos < self.rend {
+            let n = want.min(self.rend - self.rpos);
+            let src = &self.rbuf[self.rpos..self.rpos + n];
+            match f.mask {
+                Some(key) => mask::mask_copy(&mut dst[..n], src, key, f.offset),
+                None => dst[..n].copy_from_slice(src),
+            }
+            self.rpos += n;
+            n
+        } else if want >= self.rbuf.len() {
+            // A large payload goes straight into the caller's buffer: one copy.
+            let n = self.read_stream_into(dst)?;
+            if let Some(key) = f.mask {
+                mask::apply_mask(&mut dst[..n], key, f.offset);
+            }
+            n
+        } else {
+            self.fill(1)?;
+            return self.read_payload(dst);
+        };
+        f.remaining -= n as u64;
+        f.offset += n;
+        self.frame_in = Some(f);
+        Ok(n)
+    }
+
+    /// One `read` of the stream into `dst`; end of stream is an error here.
+    fn read_stream_into(&mut self, dst: &mut [u8]) -> Result<usize, Error> {
+        loop {
+            match self.stream.read(dst) {
+                Ok(0) => {
+                    let eof =
+                        io::Error::new(io::ErrorKind::UnexpectedEof, "stream ended mid-frame");
+                    return Err(self.fail(Error::Io(eof)));
+                }
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_fail(e)),
+            }
+        }
+    }
+
+    /// Reads once into the read buffer so that at least `needed` bytes may become available.
+    fn fill(&mut self, needed: usize) -> Result<(), Error> {
+        if self.rpos == self.rend {
+            self.rpos = 0;
+            self.rend = 0;
+        } else if self.rbuf.len() - self.rpos < needed {
+            self.rbuf.copy_within(self.rpos..self.rend, 0);
+            self.rend -= self.rpos;
+            self.rpos = 0;
+        }
+        loop {
+            match self.stream.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => {
+                    let eof = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "stream ended without a close frame",
+                    );
+                    return Err(self.fail(Error::Io(eof)));
+                }
+                Ok(n) => {
+                    self.rend += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_fail(e)),
+            }
+        }
+    }
+
+    /// Reads the next data frame header, answering control frames on the way.
+    fn read_header(&mut self) -> Result<HeaderIn, Error> {
+        loop {
+            let decoded =
+                Header::decode(&self.rbuf[self.rpos..self.rend]).map_err(|e| self.fail(e))?;
+            let (header, len) = match decoded {
+                Decoded::Incomplete { needed } => {
+                    self.fill(needed)?;
+                    continue;
+                }
+                Decoded::Complete { header, len } => (header, len),
+            };
+            if let Err(e) = frame::validate(&header, self.role, self.extension_rsv) {
+                return Err(self.fail(e.into()));
+            }
+            if !header.opcode.is_control() {
+                self.rpos += len;
+                return Ok(HeaderIn::Data(header));
+            }
+            // A control frame (at most 139 bytes) is handled whole from the read buffer.
+            let plen = header.payload_len as usize;
+            if self.rend - self.rpos < len + plen {
+                self.fill(len + plen)?;
+                continue;
+            }
+            let src = &self.rbuf[self.rpos + len..self.rpos + len + plen];
+            match header.mask {
+                Some(key) => mask::mask_copy(&mut self.ctrl_in[..plen], src, key, 0),
+                None => self.ctrl_in[..plen].copy_from_slice(src),
+            }
+            self.ctrl_in_len = plen;
+            self.rpos += len + plen;
+            match header.opcode {
+                OpCode::Ping if !self.close_sent => {
+                    let payload = self.ctrl_in;
+                    self.queue_control(OpCode::Pong, &payload[..plen]);
+                    self.send_control_best_effort()?;
+                }
+                OpCode::Close => {
+                    self.on_close()?;
+                    return Ok(HeaderIn::Close);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The peer's close: validate it, echo its code (RFC 6455 §5.5.1), stop reading.
+    fn on_close(&mut self) -> Result<(), Error> {
+        let payload = self.ctrl_in;
+        let code = match CloseFrame::decode(&payload[..self.ctrl_in_len]) {
+            Ok(frame) => frame.map(|f| f.code),
+            Err(e) => return Err(self.fail(e)),
+        };
+        self.close_received = true;
+        self.msg_in = None;
+        self.frame_in = None;
+        if !self.close_sent {
+            self.close_sent = true;
+            match code {
+                Some(code) => self.queue_control(OpCode::Close, &code.0.to_be_bytes()),
+                None => self.queue_control(OpCode::Close, &[]),
+            }
+            self.send_control_best_effort()?;
+        }
+        Ok(())
+    }
+
+    /// Sends queued control frames now if possible; `WouldBlock` keeps them for a later call.
+    fn send_control_best_effort(&mut self) -> Result<(), Error> {
+        match self.flush_pending() {
+            Err(e) if !e.is_would_block() => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads and drops frames until the peer's close frame arrives (used by `close`).
+    pub(super) fn discard_until_close(&mut self) -> Result<(), Error> {
+        let mut scratch = [0u8; 512];
+        loop {
+            match self.step()? {
+                Step::Close => return Ok(()),
+                Step::End(..) => {}
+                Step::Payload(_) => {
+                    self.read_data(&mut scratch)?;
+                }
+            }
+        }
+    }
+
+    /// Whether the message being read is compressed (RSV1 on its first frame).
+    #[allow(dead_code)] // until the deflate decorator lands
+    pub(crate) fn message_compressed(&self) -> bool {
+        self.msg_in.as_ref().is_some_and(|m| m.compressed)
+    }
+
+    /// The payload of the close frame received.
+    pub(crate) fn close_payload(&self) -> &[u8] {
+        &self.ctrl_in[..self.ctrl_in_len]
+    }
+}

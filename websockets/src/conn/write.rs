@@ -1,0 +1,219 @@
+//! The write path: whole messages, corking, and draining the scratch buffer.
+
+use std::io::{self, IoSlice, Read, Write};
+
+use super::{Conn, Tx};
+use crate::error::Error;
+use crate::frame::{Header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+use crate::mask;
+
+impl<S: Read + Write> Conn<S> {
+    /// Writes one message as a single frame.
+    ///
+    /// A server writes the header from the scratch buffer and the payload straight from
+    /// `payload` in one vectored write (small payloads are copied next to the header). A client
+    /// masks the payload into the scratch buffer chunk by chunk, never touching `payload`.
+    /// `op` may also be [`OpCode::Ping`] or [`OpCode::Pong`] (at most 125 bytes); closing goes
+    /// through [`close`](Self::close). Outgoing text is not validated.
+    ///
+    /// When corked ([`set_corked`](Self::set_corked)), the frame may stay in the scratch buffer
+    /// until it fills or [`flush`](Self::flush) is called.
+    ///
+    /// `Ok` means the message is accepted: sent, or (when corked, or when the stream would
+    /// block after the last payload byte was queued) waiting in the scratch buffer for
+    /// [`flush`](Self::flush); [`has_pending_writes`](Self::has_pending_writes) tells which.
+    ///
+    /// # Errors
+    /// `WouldBlock`: the message is not accepted yet; call again with the same `op` and
+    /// `payload`. [`Error::Misuse`] for another message while one is half sent, a close or
+    /// continuation opcode, or a control payload over 125 bytes; [`Error::Closed`] after a close
+    /// frame was sent; [`Error::Failed`] after an earlier failure; other I/O errors.
+    pub fn write_message(&mut self, op: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if matches!(op, OpCode::Close | OpCode::Continuation) {
+            return Err(Error::Misuse(
+                "write_message sends text, binary, ping or pong",
+            ));
+        }
+        self.write_frame(op, 0, true, payload)
+    }
+
+    /// Corks or uncorks the connection. Corked, complete frames gather in the scratch buffer and
+    /// go out in one write when it fills or on [`flush`](Self::flush); uncorking does not flush.
+    pub fn set_corked(&mut self, corked: bool) {
+        self.corked = corked;
+    }
+
+    /// Writes one frame: the building block of `write_message` and of extensions.
+    pub(crate) fn write_frame(
+        &mut self,
+        op: OpCode,
+        rsv: u8,
+        fin: bool,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        match self.tx {
+            Tx::Idle => self.begin_frame(op, rsv, fin, payload.len())?,
+            Tx::Frame { len, .. } if len == payload.len() => {}
+            _ => {
+                return Err(Error::Misuse(
+                    "another write is in progress; repeat that call",
+                ));
+            }
+        }
+        self.pump_frame(payload)
+    }
+
+    fn begin_frame(&mut self, op: OpCode, rsv: u8, fin: bool, len: usize) -> Result<(), Error> {
+        if self.failed {
+            return Err(Error::Failed);
+        }
+        if self.close_sent {
+            return Err(Error::Closed);
+        }
+        if op.is_control() && len > MAX_CONTROL_PAYLOAD {
+            return Err(Error::Misuse("control frame payload over 125 bytes"));
+        }
+        if self.ctrl_pos < self.ctrl_end || self.wbuf.len() - self.wend < MAX_HEADER_LEN {
+            self.flush_pending()?;
+        }
+        let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
+        let header = Header {
+            fin,
+            rsv,
+            opcode: op,
+            mask,
+            payload_len: len as u64,
+        };
+        let mut h = [0; MAX_HEADER_LEN];
+        let hlen = header.encode(&mut h);
+        self.wbuf[self.wend..self.wend + hlen].copy_from_slice(&h[..hlen]);
+        self.wend += hlen;
+        self.tx = Tx::Frame { len, done: 0, mask };
+        Ok(())
+    }
+
+    /// Moves the payload of the current frame into the scratch buffer or onto the wire.
+    fn pump_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let Tx::Frame {
+            len,
+            mut done,
+            mask,
+        } = self.tx
+        else {
+            return Ok(());
+        };
+        loop {
+            if done < len {
+                let free = self.wbuf.len() - self.wend;
+                let dst = self.wend;
+                match mask {
+                    Some(key) => {
+                        let n = free.min(len - done);
+                        mask::mask_copy(
+                            &mut self.wbuf[dst..dst + n],
+                            &payload[done..done + n],
+                            key,
+                            done,
+                        );
+                        self.wend += n;
+                        done += n;
+                    }
+                    None if len - done <= free => {
+                        self.wbuf[dst..dst + len - done].copy_from_slice(&payload[done..]);
+                        self.wend += len - done;
+                        done = len;
+                    }
+                    None => {}
+                }
+                self.tx = Tx::Frame { len, done, mask };
+            }
+            if done == len {
+                // The whole frame is on the wire or in the scratch buffer: the message is
+                // accepted. A `WouldBlock` now only leaves bytes for `flush`.
+                self.tx = Tx::Idle;
+                if !(self.corked && self.wend < self.wbuf.len()) {
+                    match self.drain_wbuf() {
+                        Err(e) if !e.is_would_block() => return Err(e),
+                        _ => {}
+                    }
+                }
+                return Ok(());
+            }
+            if mask.is_none() {
+                // Header (and anything queued before it) plus the payload, without a copy.
+                let bufs = [
+                    IoSlice::new(&self.wbuf[self.wpos..self.wend]),
+                    IoSlice::new(&payload[done..]),
+                ];
+                let n = match self.stream.write_vectored(&bufs) {
+                    Ok(0) => return Err(self.io_fail(io::ErrorKind::WriteZero.into())),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(self.io_fail(e)),
+                };
+                let from_buf = n.min(self.wend - self.wpos);
+                self.wpos += from_buf;
+                if self.wpos == self.wend {
+                    self.wpos = 0;
+                    self.wend = 0;
+                }
+                done += n - from_buf;
+                self.tx = Tx::Frame { len, done, mask };
+            } else {
+                self.drain_wbuf()?;
+            }
+        }
+    }
+
+    /// Writes `wbuf[wpos..wend]` completely.
+    pub(super) fn drain_wbuf(&mut self) -> Result<(), Error> {
+        while self.wpos < self.wend {
+            match self.stream.write(&self.wbuf[self.wpos..self.wend]) {
+                Ok(0) => return Err(self.io_fail(io::ErrorKind::WriteZero.into())),
+                Ok(n) => self.wpos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_fail(e)),
+            }
+        }
+        self.wpos = 0;
+        self.wend = 0;
+        Ok(())
+    }
+
+    /// Whether a data frame is partly on the wire, so no control frame may go out yet.
+    pub(super) fn frame_open(&self) -> bool {
+        match self.tx {
+            Tx::Idle => false,
+            Tx::Frame { len, done, .. } => done < len,
+            Tx::Stream(s) => s.sending,
+        }
+    }
+
+    /// Drains the scratch buffer, then the queued control frames when at a frame boundary.
+    pub(super) fn flush_pending(&mut self) -> Result<(), Error> {
+        self.drain_wbuf()?;
+        if let Tx::Frame { len, done, .. } = self.tx {
+            if done == len {
+                self.tx = Tx::Idle;
+            }
+        }
+        if self.frame_open() {
+            return Ok(());
+        }
+        while self.ctrl_pos < self.ctrl_end {
+            match self
+                .stream
+                .write(&self.ctrl_out[self.ctrl_pos..self.ctrl_end])
+            {
+                Ok(0) => return Err(self.io_fail(io::ErrorKind::WriteZero.into())),
+                Ok(n) => self.ctrl_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_fail(e)),
+            }
+        }
+        self.ctrl_pos = 0;
+        self.ctrl_end = 0;
+        self.last_pong_at = None;
+        Ok(())
+    }
+}
