@@ -11,6 +11,11 @@ use core::fmt;
 /// message and appended again by the receiver (RFC 7692 §7.2.1, §7.2.2).
 pub const DEFLATE_TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
+/// The least output space a flushing [`Compressor::compress`] call needs: after a flush that
+/// exactly filled the previous output, zlib writes one more empty block (5 bytes), and with less
+/// room than that it would never finish.
+pub const MIN_FLUSH_OUTPUT: usize = 8;
+
 /// The smallest LZ77 window RFC 7692 lets a peer ask for (`*_max_window_bits=8`).
 pub(crate) const MIN_WINDOW_BITS: u8 = 8;
 /// The largest (and default) LZ77 window, 32 KiB.
@@ -116,8 +121,8 @@ pub struct Progress {
 /// A raw-deflate compressor that ends each message with a sync flush (RFC 7692 §7.2.1).
 ///
 /// One message is compressed by calls with `flush == false` for every piece but the last, then
-/// calls with `flush == true` (and the remaining input) until [`Progress::done`]. The output
-/// buffer may be any non-empty size; a full output buffer simply means "call again".
+/// calls with `flush == true` (and the remaining input) until [`Progress::done`]. A full output
+/// buffer simply means "call again"; flushing calls need at least [`MIN_FLUSH_OUTPUT`] bytes.
 ///
 /// # Contract for implementors
 /// - A compressor built for `window_bits` never emits a back-reference farther than
@@ -131,7 +136,9 @@ pub trait Compressor {
     /// Compresses `input` into `output`; `flush` says `input` holds the message's last bytes.
     ///
     /// # Errors
-    /// [`CodecError::Backend`] if the backend's state is inconsistent (a bug; drop the codec).
+    /// [`CodecError::OutputTooSmall`] for a flushing call with less than [`MIN_FLUSH_OUTPUT`]
+    /// bytes of output; [`CodecError::Backend`] if the backend's state is inconsistent (a bug;
+    /// drop the codec).
     fn compress(
         &mut self,
         input: &[u8],
@@ -236,6 +243,71 @@ impl<D: Decompressor + ?Sized> Decompressor for Box<D> {
     }
 }
 
+/// Makes the sync flush of an empty message visible.
+///
+/// zlib skips a sync flush when nothing was compressed since the previous one, so an empty
+/// message after another would produce no bytes at all; RFC 7692 needs its empty stored block
+/// (which strips to the single byte `0x00`, §7.2.3.6). Right after a completed flush (or a
+/// reset) the stream is byte-aligned, so the block can be written as is: `00 00 00 ff ff`. It
+/// changes neither the LZ77 window nor the bit position.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EmptyFlush {
+    /// The stream is byte-aligned with nothing pending since the last flush.
+    idle: bool,
+    /// Bytes of the empty block already written.
+    pos: usize,
+}
+
+impl Default for EmptyFlush {
+    fn default() -> Self {
+        Self { idle: true, pos: 0 }
+    }
+}
+
+impl EmptyFlush {
+    const BLOCK: [u8; 5] = [0x00, 0x00, 0x00, 0xff, 0xff];
+
+    /// Handles the call itself when it is an empty message's flush; otherwise `None` and the
+    /// backend runs.
+    pub(crate) fn intercept(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+        flush: bool,
+    ) -> Option<Progress> {
+        if self.pos == 0 && !(flush && input.is_empty() && self.idle) {
+            if !input.is_empty() {
+                self.idle = false;
+            }
+            return None;
+        }
+        let n = output.len().min(Self::BLOCK.len() - self.pos);
+        output[..n].copy_from_slice(&Self::BLOCK[self.pos..self.pos + n]);
+        self.pos += n;
+        let done = self.pos == Self::BLOCK.len();
+        if done {
+            self.pos = 0;
+        }
+        Some(Progress {
+            consumed: 0,
+            written: n,
+            done,
+        })
+    }
+
+    /// Notes the result of a backend call.
+    pub(crate) fn after(&mut self, progress: &Progress) {
+        if progress.done {
+            self.idle = true;
+        }
+    }
+
+    /// The stream was reset: aligned and empty.
+    pub(crate) fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
 /// What a decompressor does after the peer ended its deflate stream with a final block (BFINAL).
 ///
 /// RFC 7692 §7.2.3.4 allows a message to end with a final block instead of a sync flush; the
@@ -331,10 +403,11 @@ impl TailHoldback {
     /// compressor writes its next piece.
     ///
     /// # Errors
-    /// [`CodecError::OutputTooSmall`] if `buf` has no byte left behind the held bytes (any buffer
-    /// longer than 4 bytes works).
+    /// [`CodecError::OutputTooSmall`] if `buf` leaves less than [`MIN_FLUSH_OUTPUT`] bytes
+    /// behind the held bytes (any buffer of 12 bytes or more works).
     pub fn space<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b mut [u8], CodecError> {
-        if buf.len() <= DEFLATE_TAIL.len() || self.held_at + self.held > buf.len() {
+        if buf.len() < DEFLATE_TAIL.len() + MIN_FLUSH_OUTPUT || self.held_at + self.held > buf.len()
+        {
             return Err(CodecError::OutputTooSmall);
         }
         buf.copy_within(self.held_at..self.held_at + self.held, 0);
@@ -412,7 +485,7 @@ mod tests {
         let body: Vec<u8> = (1..=23u8).collect();
         let mut stream = body.clone();
         stream.extend_from_slice(&DEFLATE_TAIL);
-        for buf_len in 5..=12 {
+        for buf_len in 12..=20 {
             for first in 0..=stream.len() {
                 for second in 1..=6 {
                     let got = strip(&stream, buf_len, &[first, second]).unwrap();
@@ -424,18 +497,18 @@ mod tests {
 
     #[test]
     fn tail_alone_strips_to_nothing() {
-        assert_eq!(strip(&DEFLATE_TAIL, 8, &[1]).unwrap(), Vec::<u8>::new());
-        assert_eq!(strip(&DEFLATE_TAIL, 8, &[4]).unwrap(), Vec::<u8>::new());
+        assert_eq!(strip(&DEFLATE_TAIL, 12, &[1]).unwrap(), Vec::<u8>::new());
+        assert_eq!(strip(&DEFLATE_TAIL, 12, &[4]).unwrap(), Vec::<u8>::new());
     }
 
     #[test]
     fn missing_tail_is_an_error() {
         assert_eq!(
-            strip(&[1, 2, 3, 0, 0, 0xff, 0xfe], 8, &[3]),
+            strip(&[1, 2, 3, 0, 0, 0xff, 0xfe], 12, &[3]),
             Err(CodecError::MissingTail)
         );
         assert_eq!(
-            strip(&[0, 0xff, 0xff], 8, &[3]),
+            strip(&[0, 0xff, 0xff], 12, &[3]),
             Err(CodecError::MissingTail)
         );
     }
@@ -443,23 +516,23 @@ mod tests {
     #[test]
     fn tiny_buffers_are_refused() {
         let mut hold = TailHoldback::new();
-        let mut buf = [0u8; 4];
+        let mut buf = [0u8; 11];
         assert_eq!(
             hold.space(&mut buf).map(|s| s.len()),
             Err(CodecError::OutputTooSmall)
         );
-        let mut buf = [0u8; 5];
-        assert_eq!(hold.space(&mut buf).map(|s| s.len()), Ok(5));
-        assert_eq!(hold.ready(&buf, 6, false), Err(CodecError::OutputTooSmall));
+        let mut buf = [0u8; 12];
+        assert_eq!(hold.space(&mut buf).map(|s| s.len()), Ok(12));
+        assert_eq!(hold.ready(&buf, 13, false), Err(CodecError::OutputTooSmall));
     }
 
     #[test]
     fn holdback_reusable_after_done() {
         let mut hold = TailHoldback::new();
-        let mut buf = [0u8; 8];
+        let mut buf = [0u8; 12];
         hold.space(&mut buf).unwrap()[..6].copy_from_slice(&[9, 9, 0, 0, 0xff, 0xff]);
         assert_eq!(hold.ready(&buf, 6, true).unwrap(), &[9, 9]);
-        assert_eq!(hold.space(&mut buf).unwrap().len(), 8);
+        assert_eq!(hold.space(&mut buf).unwrap().len(), 12);
     }
 
     #[test]

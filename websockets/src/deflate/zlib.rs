@@ -23,8 +23,8 @@ use std::alloc::{Layout, alloc, dealloc};
 use libz_sys as z;
 
 use super::codec::{
-    AfterFinalBlock, CodecError, Compression, Compressor, Decompressor, MAX_WINDOW_BITS,
-    MIN_WINDOW_BITS, Progress,
+    AfterFinalBlock, CodecError, Compression, Compressor, Decompressor, EmptyFlush,
+    MAX_WINDOW_BITS, MIN_FLUSH_OUTPUT, MIN_WINDOW_BITS, Progress,
 };
 
 /// Bytes in front of every block handed to zlib, holding the block's size; also its alignment.
@@ -134,6 +134,7 @@ pub struct ZlibCompressor {
     /// Initialised by `deflateInit2_` in `new`, ended in `drop`.
     strm: Box<z::z_stream>,
     window_bits: u8,
+    empty: EmptyFlush,
 }
 
 // SAFETY: the stream and everything zlib allocated for it are owned by this value alone; zlib
@@ -179,7 +180,11 @@ impl ZlibCompressor {
         if ret != z::Z_OK {
             return Err(init_error(ret));
         }
-        Ok(Self { strm, window_bits })
+        Ok(Self {
+            strm,
+            window_bits,
+            empty: EmptyFlush::default(),
+        })
     }
 }
 
@@ -198,6 +203,12 @@ impl Compressor for ZlibCompressor {
         output: &mut [u8],
         flush: bool,
     ) -> Result<Progress, CodecError> {
+        if flush && output.len() < MIN_FLUSH_OUTPUT {
+            return Err(CodecError::OutputTooSmall);
+        }
+        if let Some(p) = self.empty.intercept(input, output, flush) {
+            return Ok(p);
+        }
         let mode = if flush {
             z::Z_SYNC_FLUSH
         } else {
@@ -207,12 +218,16 @@ impl Compressor for ZlibCompressor {
         let (ret, consumed, written) =
             unsafe { run(&mut self.strm, input, output, z::deflate, mode) };
         match ret {
-            z::Z_OK | z::Z_BUF_ERROR => Ok(Progress {
-                consumed,
-                written,
-                // zlib: after a sync flush, spare output space means the flush is complete.
-                done: flush && consumed == input.len() && written < output.len(),
-            }),
+            z::Z_OK | z::Z_BUF_ERROR => {
+                let p = Progress {
+                    consumed,
+                    written,
+                    // zlib: after a sync flush, spare output space means the flush is complete.
+                    done: flush && consumed == input.len() && written < output.len(),
+                };
+                self.empty.after(&p);
+                Ok(p)
+            }
             _ => Err(CodecError::Backend),
         }
     }
@@ -220,6 +235,7 @@ impl Compressor for ZlibCompressor {
     fn reset(&mut self) {
         // SAFETY: the stream is initialised; deflateReset keeps its parameters and allocations.
         unsafe { z::deflateReset(&mut *self.strm) };
+        self.empty.reset();
     }
 
     fn window_bits(&self) -> u8 {
@@ -375,6 +391,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn empty_messages_between_others() {
+        let mut c = ZlibCompressor::new(Compression::fast(), 10, 2).unwrap();
+        let mut d = ZlibDecompressor::new(10).unwrap();
+        for msg in [&b"abc"[..], b"", b"", b"abcabc", b""] {
+            for out_len in [12, 64] {
+                let sent = compress_message(&mut c, msg, 2, out_len);
+                if msg.is_empty() {
+                    assert_eq!(sent, [0x00]);
+                }
+                let got = inflate_message(&mut d, &sent, 1, 16, usize::MAX).unwrap();
+                assert_eq!(got.as_deref(), Some(msg));
+            }
+        }
+        let mut out = [0u8; 7];
+        assert_eq!(
+            c.compress(b"x", &mut out, true),
+            Err(CodecError::OutputTooSmall)
+        );
     }
 
     #[test]

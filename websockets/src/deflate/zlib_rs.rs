@@ -18,14 +18,15 @@ use zlib_rs::{
 };
 
 use super::codec::{
-    AfterFinalBlock, CodecError, Compression, Compressor, Decompressor, MAX_WINDOW_BITS,
-    MIN_WINDOW_BITS, Progress,
+    AfterFinalBlock, CodecError, Compression, Compressor, Decompressor, EmptyFlush,
+    MAX_WINDOW_BITS, MIN_FLUSH_OUTPUT, MIN_WINDOW_BITS, Progress,
 };
 
 /// A raw-deflate [`Compressor`] on zlib-rs.
 pub struct ZlibRsCompressor {
     inner: Deflate,
     window_bits: u8,
+    empty: EmptyFlush,
 }
 
 impl ZlibRsCompressor {
@@ -58,6 +59,7 @@ impl ZlibRsCompressor {
         Ok(Self {
             inner: Deflate::new_with_config(config),
             window_bits,
+            empty: EmptyFlush::default(),
         })
     }
 }
@@ -84,6 +86,12 @@ impl Compressor for ZlibRsCompressor {
         output: &mut [u8],
         flush: bool,
     ) -> Result<Progress, CodecError> {
+        if flush && output.len() < MIN_FLUSH_OUTPUT {
+            return Err(CodecError::OutputTooSmall);
+        }
+        if let Some(p) = self.empty.intercept(input, output, flush) {
+            return Ok(p);
+        }
         let mode = if flush {
             DeflateFlush::SyncFlush
         } else {
@@ -104,15 +112,18 @@ impl Compressor for ZlibRsCompressor {
             }
             Status::StreamEnd => return Err(CodecError::Backend),
         };
-        Ok(Progress {
+        let p = Progress {
             consumed,
             written,
             done,
-        })
+        };
+        self.empty.after(&p);
+        Ok(p)
     }
 
     fn reset(&mut self) {
         self.inner.reset();
+        self.empty.reset();
     }
 
     fn window_bits(&self) -> u8 {
@@ -342,6 +353,26 @@ pub(crate) mod tests {
         // RFC 7692 §7.2.3.6: an empty message compresses to a single 0x00 byte.
         let mut c = ZlibRsCompressor::new(Compression::fast(), 15, 8).unwrap();
         assert_eq!(compress_message(&mut c, b"", 1, 16), [0x00]);
+    }
+
+    #[test]
+    fn empty_messages_between_others() {
+        // zlib skips a flush with nothing new; the empty stored block must still go out.
+        let mut c = ZlibRsCompressor::new(Compression::fast(), 15, 8).unwrap();
+        let mut d = ZlibRsDecompressor::new(15).unwrap();
+        for (i, msg) in [&b"abc"[..], b"", b"", b"abcabc", b""]
+            .into_iter()
+            .enumerate()
+        {
+            for out_len in [12, 64] {
+                let sent = compress_message(&mut c, msg, 2, out_len);
+                if msg.is_empty() {
+                    assert_eq!(sent, [0x00], "message {i}");
+                }
+                let got = inflate_message(&mut d, &sent, 1, 16, usize::MAX).unwrap();
+                assert_eq!(got.as_deref(), Some(msg), "message {i}");
+            }
+        }
     }
 
     #[test]
