@@ -10,19 +10,24 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use lowbit_websockets::{
-    CodecPool, Compression, Compressor, DEFLATE_TAIL, Decompressor, TailHoldback, ZlibRsCompressor,
-    ZlibRsDecompressor,
+    CodecPool, Compression, Compressor, Conn, DEFLATE_TAIL, Decompressor, Deflate, DeflateParams,
+    OpCode, TailHoldback, ZlibRsCompressor, ZlibRsDecompressor, negotiate, offer, verify_response,
 };
+
+#[path = "support/mod.rs"]
+mod support;
 
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every call is forwarded to `System` unchanged; the counters only observe sizes.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
         let now = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
         PEAK.fetch_max(now, Relaxed);
         // SAFETY: the caller's contract for `alloc` is passed on to `System`.
@@ -344,4 +349,91 @@ fn levels() {
     print(&rows);
     // Higher levels never compress worse on this data.
     assert!(rows.last().unwrap().ratio_big <= rows[0].ratio_big);
+}
+
+/// One round of every deflate path, both directions: whole messages and a streamed one.
+fn deflate_round<C1, D1, C2, D2>(
+    client: &mut Deflate<support::End, C1, D1>,
+    server: &mut Deflate<support::End, C2, D2>,
+    msgs: &[Vec<u8>],
+    buf: &mut Vec<u8>,
+) where
+    C1: Compressor,
+    D1: Decompressor,
+    C2: Compressor,
+    D2: Decompressor,
+{
+    for msg in msgs {
+        client.write_message(OpCode::Text, msg).unwrap();
+        assert_eq!(server.read_message(buf).unwrap().1.len(), msg.len());
+        server.write_message(OpCode::Binary, msg).unwrap();
+        assert_eq!(client.read_message(buf).unwrap().1.len(), msg.len());
+        let mut reader = &msg[..];
+        server
+            .stream_message(OpCode::Text, 0, 4096, &mut reader)
+            .unwrap();
+        assert_eq!(client.read_message(buf).unwrap().1.len(), msg.len());
+        let mut reader = &msg[..];
+        client
+            .stream_message(OpCode::Binary, 0, 1000, &mut reader)
+            .unwrap();
+        assert_eq!(server.read_message(buf).unwrap().1.len(), msg.len());
+    }
+}
+
+/// 0 allocations per message in steady state: deflate read, write and stream, both roles,
+/// with dedicated codecs and with codecs lent from per-thread pools.
+#[test]
+fn zero_allocations_per_message() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let msgs: Vec<Vec<u8>> = [0usize, 16, 1000, 100_000]
+        .iter()
+        .map(|&n| sample(n, n as u32 + 1))
+        .collect();
+    let mut buf = Vec::new();
+
+    // Dedicated codecs, context kept.
+    let params = DeflateParams::default();
+    let (a, b) = support::duplex();
+    let (sa, resp) = negotiate([offer(&params)], &params).unwrap();
+    let ca = verify_response(&params, [&resp]).unwrap().unwrap();
+    let mut c = Deflate::new(Conn::client(a, 1 << 20, 4096).unwrap(), &ca, &params).unwrap();
+    let mut s = Deflate::new(Conn::server(b, 1 << 20, 4096).unwrap(), &sa, &params).unwrap();
+    for _ in 0..2 {
+        deflate_round(&mut c, &mut s, &msgs, &mut buf);
+    }
+    let before = ALLOCS.load(Relaxed);
+    for _ in 0..3 {
+        deflate_round(&mut c, &mut s, &msgs, &mut buf);
+    }
+    assert_eq!(ALLOCS.load(Relaxed) - before, 0, "dedicated codecs");
+
+    // Pooled codecs, no context takeover both ways.
+    let params = DeflateParams::no_context_takeover();
+    let cpool =
+        CodecPool::compressors(|bits| ZlibRsCompressor::new(Compression::fast(), bits, 8)).unwrap();
+    let dpool = CodecPool::decompressors(ZlibRsDecompressor::new).unwrap();
+    let (a, b) = support::duplex();
+    let (sa, resp) = negotiate([offer(&params)], &params).unwrap();
+    let ca = verify_response(&params, [&resp]).unwrap().unwrap();
+    let lend = |agreed: &lowbit_websockets::Agreed| {
+        (
+            cpool.lend(agreed.outgoing.window_bits.get()).unwrap(),
+            dpool.lend(agreed.incoming.window_bits.get()).unwrap(),
+        )
+    };
+    let (cc, cd) = lend(&ca);
+    let (sc, sd) = lend(&sa);
+    let mut c = Deflate::with_codec(Conn::client(a, 1 << 20, 4096).unwrap(), &ca, cc, cd).unwrap();
+    let mut s = Deflate::with_codec(Conn::server(b, 1 << 20, 4096).unwrap(), &sa, sc, sd).unwrap();
+    for _ in 0..2 {
+        deflate_round(&mut c, &mut s, &msgs, &mut buf);
+    }
+    let before = ALLOCS.load(Relaxed);
+    for _ in 0..3 {
+        deflate_round(&mut c, &mut s, &msgs, &mut buf);
+    }
+    assert_eq!(ALLOCS.load(Relaxed) - before, 0, "pooled codecs");
+    // Two connections on one thread, one message at a time: one pair serves both.
+    assert_eq!((cpool.created(), dpool.created()), (1, 1));
 }
