@@ -64,9 +64,9 @@ pub use utf8::Utf8Validator;
 #[cfg(feature = "deflate")]
 pub use deflate::{
     Agreed, CodecError, CodecPool, Compression, Compressor, ContextTakeover, DEFLATE_TAIL,
-    Decompressor, Deflate, DeflateParams, Direction, ExtensionError, MIN_FLUSH_OUTPUT, MemLevel,
-    PERMESSAGE_DEFLATE, Pooled, Progress, TailHoldback, WindowBits, ZlibRsCompressor,
-    ZlibRsDecompressor, negotiate, offer, verify_response,
+    Decompressor, Deflate, DeflateParams, DeflateReader, Direction, ExtensionError,
+    MIN_FLUSH_OUTPUT, MemLevel, PERMESSAGE_DEFLATE, Pooled, Progress, TailHoldback, WindowBits,
+    ZlibRsCompressor, ZlibRsDecompressor, negotiate, offer, verify_response,
 };
 #[cfg(feature = "deflate-zlib")]
 pub use deflate::{ZlibCompressor, ZlibDecompressor};

@@ -11,6 +11,7 @@
 pub(crate) mod codec;
 pub(crate) mod params;
 pub(crate) mod pool;
+mod reader;
 mod source;
 #[cfg(feature = "deflate-zlib")]
 pub(crate) mod zlib;
@@ -25,6 +26,7 @@ pub use params::{
     PERMESSAGE_DEFLATE, WindowBits, negotiate, offer, verify_response,
 };
 pub use pool::{CodecPool, Pooled};
+pub use reader::DeflateReader;
 #[cfg(feature = "deflate-zlib")]
 pub use zlib::{ZlibCompressor, ZlibDecompressor};
 pub use zlib_rs::{ZlibRsCompressor, ZlibRsDecompressor};

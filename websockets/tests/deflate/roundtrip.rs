@@ -143,3 +143,52 @@ fn close_handshake_through_the_decorator() {
     assert_eq!(op, OpCode::Close);
     c.close(code, "done").unwrap();
 }
+
+#[test]
+fn message_reader_inflates_as_it_goes() {
+    use std::io::Read;
+    let (mut c, mut s) = pair(&DeflateParams::default(), &DeflateParams::default(), 4096);
+    c.set_threshold(50);
+    for len in [0usize, 10, 49, 50, 5000, 300_000] {
+        let msg = text(len).into_bytes();
+        c.write_message(OpCode::Text, &msg).unwrap();
+        let mut reader = s.message_reader().unwrap();
+        assert_eq!(reader.opcode(), OpCode::Text);
+        let mut got = Vec::new();
+        let mut piece = [0u8; 777];
+        loop {
+            let n = reader.read(&mut piece).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&piece[..n]);
+        }
+        assert!(got == msg, "length {len}");
+    }
+    // The reader and read_message interleave, the context carrying over.
+    c.write_message(OpCode::Binary, b"after the reader")
+        .unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(read(&mut s, &mut buf).unwrap().1, b"after the reader");
+}
+
+#[test]
+fn message_reader_enforces_the_limit_on_inflated_bytes() {
+    use std::io::Read;
+    let (mut c, s) = pair(&DeflateParams::default(), &DeflateParams::default(), 4096);
+    let (conn, comp, decomp) = s.into_parts();
+    // Rebuild the server with a small read limit.
+    let small = lowbit_websockets::Conn::server(conn.into_inner(), 10_000, 4096).unwrap();
+    let (s_agreed, _) = lowbit_websockets::negotiate(
+        [lowbit_websockets::offer(&DeflateParams::default())],
+        &DeflateParams::default(),
+    )
+    .unwrap();
+    let mut s = lowbit_websockets::Deflate::with_codec(small, &s_agreed, comp, decomp).unwrap();
+    c.write_message(OpCode::Binary, &vec![0u8; 10_001]).unwrap();
+    let mut reader = s.message_reader().unwrap();
+    let mut sink = Vec::new();
+    let err = reader.read_to_end(&mut sink).unwrap_err();
+    assert!(err.to_string().contains("read limit"), "{err}");
+    assert!(sink.len() <= 10_000);
+}
