@@ -5,8 +5,8 @@
 #![cfg(feature = "deflate")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use lowbit_websockets::{
@@ -19,22 +19,29 @@ mod support;
 
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+// Per-thread counters: the test harness's own threads allocate too, and must not count.
+thread_local! {
+    /// Bytes allocated minus bytes freed by this thread, offset so it never goes below zero.
+    static LIVE: Cell<usize> = const { Cell::new(1 << 40) };
+    static PEAK: Cell<usize> = const { Cell::new(1 << 40) };
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
 
 // SAFETY: every call is forwarded to `System` unchanged; the counters only observe sizes.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        let now = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
-        PEAK.fetch_max(now, Relaxed);
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        let now = LIVE.with(|c| {
+            c.set(c.get() + layout.size());
+            c.get()
+        });
+        PEAK.with(|p| p.set(p.get().max(now)));
         // SAFETY: the caller's contract for `alloc` is passed on to `System`.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
+        LIVE.with(|c| c.set(c.get() - layout.size()));
         // SAFETY: `ptr` was allocated by `System` with `layout`, per the caller's contract.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -43,13 +50,17 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Tests in this binary run one at a time, so the counters see one test only.
+/// Tests in this binary run one at a time (the timings are steadier).
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Live bytes now, and the peak since the last call.
 fn snapshot() -> (usize, usize) {
-    let live = LIVE.load(Relaxed);
-    (live, PEAK.swap(live, Relaxed))
+    let live = LIVE.with(Cell::get);
+    (live, PEAK.with(|p| p.replace(live)))
+}
+
+fn allocs() -> usize {
+    ALLOCS.with(Cell::get)
 }
 
 fn sample(len: usize, seed: u32) -> Vec<u8> {
@@ -402,11 +413,11 @@ fn zero_allocations_per_message() {
     for _ in 0..2 {
         deflate_round(&mut c, &mut s, &msgs, &mut buf);
     }
-    let before = ALLOCS.load(Relaxed);
+    let before = allocs();
     for _ in 0..3 {
         deflate_round(&mut c, &mut s, &msgs, &mut buf);
     }
-    assert_eq!(ALLOCS.load(Relaxed) - before, 0, "dedicated codecs");
+    assert_eq!(allocs() - before, 0, "dedicated codecs");
 
     // Pooled codecs, no context takeover both ways.
     let params = DeflateParams::no_context_takeover();
@@ -429,11 +440,11 @@ fn zero_allocations_per_message() {
     for _ in 0..2 {
         deflate_round(&mut c, &mut s, &msgs, &mut buf);
     }
-    let before = ALLOCS.load(Relaxed);
+    let before = allocs();
     for _ in 0..3 {
         deflate_round(&mut c, &mut s, &msgs, &mut buf);
     }
-    assert_eq!(ALLOCS.load(Relaxed) - before, 0, "pooled codecs");
+    assert_eq!(allocs() - before, 0, "pooled codecs");
     // Two connections on one thread, one message at a time: one pair serves both.
     assert_eq!((cpool.created(), dpool.created()), (1, 1));
 }
