@@ -37,6 +37,9 @@
 //!
 //! ## Features
 //! - `simd` (default): UTF-8 validation with `simdutf8`.
+//! - `handshake` (default): the opening handshake for both roles ([`handshake::Handshake`]),
+//!   over the `lowbit-cooper` HTTP upgrade crate, with `sha1_smol` and `base64`.
+//! - `tls`: `wss://` through `rustls` (`Handshake::connect_tls`, `Handshake::accept_tls`).
 //! - `deflate` (default): permessage-deflate (RFC 7692) with the pure-Rust `zlib-rs` backend.
 //! - `deflate-zlib`: a second deflate backend on C zlib (`libz-sys`), for small windows and
 //!   memory levels (about 20 KiB a connection).
@@ -50,6 +53,8 @@ mod conn;
 mod deflate;
 mod error;
 mod frame;
+#[cfg(feature = "handshake")]
+pub mod handshake;
 pub mod mask;
 mod utf8;
 
@@ -77,6 +82,6 @@ pub const READ_LIMIT_STANDARD: usize = 1 << 20;
 pub const CHUNK_SIZE_LOW_MEMORY: usize = 4096;
 
 /// The README's examples, compiled as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "handshake"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
