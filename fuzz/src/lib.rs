@@ -4,7 +4,10 @@
 use std::borrow::Borrow;
 use std::io::{self, Read, Write};
 
-use lowbit_websockets::{CloseCode, Conn, Decoded, Header, OpCode, Role};
+use lowbit_websockets::{
+    Agreed, CloseCode, Conn, ContextTakeover, Decoded, Deflate, DeflateParams, Direction, Header,
+    OpCode, Role, WindowBits,
+};
 
 /// A `Read + Write` stream that reads the fuzz input and records what is written.
 /// When `schedule` is not empty, each read and write takes its next byte: 0 is a `WouldBlock`,
@@ -445,4 +448,103 @@ fn check_wire(role: Role, chunk: usize, mut wire: &[u8], sent: &[(OpCode, Vec<u8
     assert!(closed && partial.is_none());
     assert_eq!(messages, sent);
     assert_eq!(last_pong, pings, "the newest ping is answered");
+}
+
+/// Deflate settings from one fuzz byte: window bits for each direction (8 to 15) and context
+/// takeover, as both the agreement and the local parameters.
+pub fn deflate_config(byte: u8) -> (Agreed, DeflateParams) {
+    let direction = |bits: u8, reset: bool| Direction {
+        window_bits: WindowBits::new(8 + bits % 8).unwrap(),
+        context_takeover: if reset {
+            ContextTakeover::Reset
+        } else {
+            ContextTakeover::Keep
+        },
+    };
+    let agreed = Agreed {
+        outgoing: direction(byte >> 4, byte & 0x80 != 0),
+        incoming: direction(byte, byte & 0x08 != 0),
+    };
+    (agreed, DeflateParams::default())
+}
+
+/// Local deflate parameters from one fuzz byte, for negotiation.
+pub fn deflate_params(byte: u8) -> DeflateParams {
+    let (agreed, params) = deflate_config(byte);
+    params
+        .outgoing_max_window_bits(agreed.outgoing.window_bits)
+        .incoming_max_window_bits(agreed.incoming.window_bits)
+        .outgoing_context_takeover(agreed.outgoing.context_takeover)
+        .incoming_context_takeover(agreed.incoming.context_takeover)
+}
+
+/// Reads messages from a deflate connection until an error other than `WouldBlock`, checking
+/// each against the read limit (on inflated bytes) and text against UTF-8.
+pub fn read_all_deflate(mut peer: Deflate<Replay<'_>>, limit: usize) -> Seen {
+    let (mut messages, mut buf, mut closed) = (Vec::new(), Vec::new(), false);
+    while let Ok((op, payload)) = peer.read_message(&mut buf) {
+        assert!(
+            payload.len() <= limit,
+            "{} bytes past a limit of {limit}",
+            payload.len()
+        );
+        assert!(op != OpCode::Text || std::str::from_utf8(payload).is_ok());
+        closed = op == OpCode::Close;
+        if !closed {
+            messages.push((op, payload.to_vec()));
+        }
+    }
+    assert!(
+        buf.capacity() <= limit.max(4096) * 2 + 8192,
+        "{} bytes reserved",
+        buf.capacity()
+    );
+    (messages, closed, frames(&peer.get_ref().get_ref().written))
+}
+
+/// The same through [`Deflate::message_reader`].
+pub fn read_all_deflate_reader(mut peer: Deflate<Replay<'_>>) -> Seen {
+    let mut messages = Vec::new();
+    while let Ok(mut reader) = peer.message_reader() {
+        let op = reader.opcode();
+        let mut payload = Vec::new();
+        if reader.read_to_end(&mut payload).is_err() {
+            break;
+        }
+        if op != OpCode::Close {
+            messages.push((op, payload));
+        }
+    }
+    let conn = peer.get_ref();
+    (
+        messages,
+        conn.is_close_received(),
+        frames(&conn.get_ref().written),
+    )
+}
+
+/// A deflate connection over `input`, configured by [`config`] and [`deflate_config`].
+pub fn deflate_peer(input: &[u8], cfg: u8, bits: u8) -> Deflate<Replay<'_>> {
+    let ((role, limit, chunk), (agreed, params)) = (config(cfg), deflate_config(bits));
+    let conn = Conn::new(Replay::new(input), role, limit, chunk).unwrap();
+    Deflate::new(conn, &agreed, &params).unwrap()
+}
+
+/// Checks that two reads of the same input saw the same thing. The close code may differ in one
+/// way only: a message that inflates to invalid UTF-8 and then turns out corrupt is failed with
+/// 1007 by the path that inflates in small pieces and 1002 by the one that inflates in large
+/// ones (the decompressor reports no output for a call that ends in an error).
+pub fn assert_same_seen(a: &Seen, b: &Seen) {
+    assert_eq!((&a.0, a.1), (&b.0, b.1));
+    let code = |f: &(OpCode, Vec<u8>)| {
+        (f.0 == OpCode::Close && f.1.len() >= 2).then(|| u16::from_be_bytes([f.1[0], f.1[1]]))
+    };
+    let loose = |s: &Seen| {
+        s.2.iter()
+            .map(|f| code(f).map(|c| if c == 1007 { 1002 } else { c }))
+            .collect::<Vec<_>>()
+    };
+    if a.2 != b.2 {
+        assert_eq!(loose(a), loose(b), "{a:?} {b:?}");
+    }
 }

@@ -19,7 +19,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lowbit_websockets::{CHUNK_SIZE_LOW_MEMORY, CloseCode, Conn, Error, OpCode, Role};
+#[cfg(feature = "deflate")]
+use lowbit_websockets::{Agreed, Compression, Deflate, DeflateParams, negotiate, offer};
+use lowbit_websockets::{CHUNK_SIZE_LOW_MEMORY, CloseCode, Conn, Error, OpCode, Peer, Role};
 
 #[cfg(feature = "handshake")]
 use lowbit_websockets::handshake::{Handshake, HandshakeError, cooper};
@@ -94,16 +96,41 @@ fn wait(start: Instant) {
     thread::sleep(Duration::from_micros(200));
 }
 
+/// What the echo loop needs besides [`Peer`]: a plain connection or one with deflate.
+trait Echo: Peer {
+    fn has_pending_writes(&self) -> bool;
+    fn heap_size(&self) -> usize;
+}
+
+impl<S: Read + Write> Echo for Conn<S> {
+    fn has_pending_writes(&self) -> bool {
+        Conn::has_pending_writes(self)
+    }
+    fn heap_size(&self) -> usize {
+        Conn::heap_size(self)
+    }
+}
+
+#[cfg(feature = "deflate")]
+impl<S: Read + Write> Echo for Deflate<S> {
+    fn has_pending_writes(&self) -> bool {
+        self.get_ref().has_pending_writes()
+    }
+    fn heap_size(&self) -> usize {
+        self.get_ref().heap_size()
+    }
+}
+
 /// A non-blocking echo loop over `conn`: reads a message, writes it back, resuming both after
 /// `WouldBlock`; ends at the peer's close (after the echo is flushed) or at an error.
-fn serve_echo<S: Read + Write>(mut conn: Conn<S>) -> Outcome {
+fn serve_echo<P: Echo>(mut conn: P) -> Outcome {
     let start = Instant::now();
     let heap = conn.heap_size();
     let (mut buf, mut out) = (Vec::new(), Vec::with_capacity(LIMIT));
     let mut pending: Option<OpCode> = None;
     let mut echoed = 0;
     let base = allocs();
-    let end = |conn: &Conn<S>, buf: &Vec<u8>, echoed, peer_close, error| Outcome {
+    let end = |conn: &P, buf: &Vec<u8>, echoed, peer_close, error| Outcome {
         echoed,
         peer_close,
         error,
@@ -817,4 +844,48 @@ mod handshake {
         }
         server.assert_served_normally();
     }
+}
+
+/// A deflate bomb: one compressed frame of about 4 KB that inflates to 4 MiB, against a read
+/// limit of 64 KiB. The limit applies to the inflated size while inflating: the server fails the
+/// connection with 1009 having buffered at most the limit, and serves the next one.
+#[cfg(feature = "deflate")]
+#[test]
+fn deflate_bomb_is_stopped_at_the_read_limit() {
+    const BOMB: usize = 4 << 20;
+    let params = DeflateParams::default();
+    let (agreed, _) = negotiate([offer(&params)], &params).unwrap();
+    let mirrored = Agreed {
+        outgoing: agreed.incoming,
+        incoming: agreed.outgoing,
+    };
+    // The client's side of the agreement, compressing as hard as it can, into memory.
+    let mut strong = params;
+    strong.compression = Compression::BEST;
+    let sink = Conn::client(io::Cursor::new(Vec::new()), BOMB, 64 * 1024).unwrap();
+    let mut bomber = Deflate::new(sink, &mirrored, &strong).unwrap();
+    bomber
+        .write_message(OpCode::Binary, &vec![0; BOMB])
+        .unwrap();
+    let wire = bomber.get_ref().get_ref().get_ref().clone();
+    assert_eq!(parse_frames(&wire).len(), 1);
+    assert!(wire.len() < 5000, "{} bytes", wire.len());
+
+    let handler = move |stream| -> Outcome {
+        let conn = server_conn(stream, Role::Server);
+        serve_echo(Deflate::new(conn, &agreed, &params).unwrap())
+    };
+    let server = Server::new(vec![Box::new(handler)]);
+    let mut stream = server.connect();
+    stream.write_all(&wire).unwrap();
+    let outcome = server.outcome();
+    assert_eq!(outcome.error_code(), Some(1009), "{outcome:?}");
+    assert!(outcome.buf_capacity <= LIMIT + 1, "{outcome:?}");
+    assert!(outcome.heap_unchanged, "{outcome:?}");
+    // The close frame, unless unread bomb bytes made the server's close a reset.
+    let mut got = Vec::new();
+    if stream.read_to_end(&mut got).is_ok() {
+        assert_eq!(close_code(&parse_frames(&got)), Some(1009));
+    }
+    server.assert_served_normally();
 }

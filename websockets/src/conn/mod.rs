@@ -567,6 +567,28 @@ mod tests {
         }
     }
 
+    /// A message at the read limit reserves no more than the limit (`Vec::resize` used to round
+    /// the capacity up to 128 KiB for a 100,000-byte message).
+    #[test]
+    fn a_message_at_the_limit_reserves_no_more_than_the_limit() {
+        const LIMIT: usize = 100_000;
+        let header = Header {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Binary,
+            mask: Some([1, 2, 3, 4]),
+            payload_len: LIMIT as u64,
+        };
+        let mut wire = [0; MAX_HEADER_LEN];
+        let n = header.encode(&mut wire);
+        let mut wire = wire[..n].to_vec();
+        wire.resize(n + LIMIT, 7);
+        let mut conn = Conn::server(io::Cursor::new(wire), LIMIT, 4096).unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(conn.read_message(&mut buf).unwrap().1.len(), LIMIT);
+        assert!(buf.capacity() <= LIMIT, "{} reserved", buf.capacity());
+    }
+
     /// Found by the `write_resume` fuzz target: pings arriving while each pong goes out a byte
     /// at a time used to append every pong behind the one in flight without ever compacting the
     /// control queue, until it ran off its end (a panic any peer could cause).

@@ -14,6 +14,14 @@ use crate::utf8::Utf8Validator;
 /// never reserved before its bytes arrive.
 const GROW_STEP: usize = 64 * 1024;
 
+/// Resizes `buf` to `len` bytes, reserving exactly that much. `Vec::resize` alone may round the
+/// capacity up to twice the old one, so a message at the read limit could reserve twice the
+/// limit; the callers double the length themselves, which keeps growth amortised.
+pub(crate) fn resize_exact(buf: &mut Vec<u8>, len: usize) {
+    buf.reserve_exact(len.saturating_sub(buf.len()));
+    buf.resize(len, 0);
+}
+
 /// What the next step of reading a message met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
@@ -67,7 +75,7 @@ impl<S: Read + Write> Conn<S> {
                         let want =
                             at.saturating_add(usize::try_from(remaining).unwrap_or(usize::MAX));
                         let grown = buf.len().saturating_mul(2).max(at + GROW_STEP);
-                        buf.resize(want.min(grown), 0);
+                        resize_exact(buf, want.min(grown));
                     }
                     let end = buf
                         .len()
