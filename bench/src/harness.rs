@@ -50,8 +50,8 @@ impl Plan {
             }
         } else {
             Self {
-                rounds: 31,
-                sample: Duration::from_millis(15),
+                rounds: 61,
+                sample: Duration::from_millis(40),
             }
         };
         if let Some(r) = std::env::var("BENCH_ROUNDS")
