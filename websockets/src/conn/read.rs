@@ -14,6 +14,10 @@ use crate::utf8::{self, Utf8Validator};
 /// never reserved before its bytes arrive.
 const GROW_STEP: usize = 64 * 1024;
 
+/// The largest single `read` of a masked payload straight into the caller's buffer, unmasked
+/// in place right after: 8 KiB stays in the 32 KiB L1 data cache between the two passes.
+const MASKED_READ_PIECE: usize = 8 * 1024;
+
 /// The shortest frame header.
 const MIN_HEADER: usize = 2;
 
@@ -242,8 +246,13 @@ impl<S: Read + Write> Conn<S> {
             self.rpos += n;
             n
         } else if want >= self.rbuf.len() {
-            // A large payload goes straight into the caller's buffer: one copy.
-            let n = self.read_stream_into(dst)?;
+            // A large payload goes straight into the caller's buffer: one copy. A masked one is
+            // read in pieces that stay in L1 for the unmasking that follows each read.
+            let piece = match f.mask {
+                Some(_) => MASKED_READ_PIECE,
+                None => usize::MAX,
+            };
+            let n = self.read_stream_into(&mut dst[..want.min(piece)])?;
             if let Some(key) = f.mask {
                 mask::apply_mask(&mut dst[..n], key, f.offset);
             }
