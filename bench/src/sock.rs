@@ -214,12 +214,15 @@ pub fn case(t: Transport, lib: Lib, work: Work) -> Body {
         let barrier = Arc::new(Barrier::new(2));
         let b2 = barrier.clone();
         let (peer_role, main_role) = roles(work);
-        let h = thread::spawn(move || match lib {
-            Lib::Ours(chunk) => ours_peer(spawned, peer_role, chunk, work, iters, &b2),
-            Lib::Tungstenite => tung_peer(spawned, peer_role, work, iters, &b2),
-            Lib::Fastwebsockets => fws_peer(spawned, peer_role, work, iters, &b2),
-            Lib::Raw => raw_peer(spawned, work, iters, &b2),
-        });
+        let h = thread::Builder::new()
+            .name("peer".into())
+            .spawn(move || match lib {
+                Lib::Ours(chunk) => ours_peer(spawned, peer_role, chunk, work, iters, &b2),
+                Lib::Tungstenite => tung_peer(spawned, peer_role, work, iters, &b2),
+                Lib::Fastwebsockets => fws_peer(spawned, peer_role, work, iters, &b2),
+                Lib::Raw => raw_peer(spawned, work, iters, &b2),
+            })
+            .expect("spawn");
         let elapsed = match lib {
             Lib::Ours(chunk) => ours_main(main, main_role, chunk, work, iters, &barrier),
             Lib::Tungstenite => tung_main(main, main_role, work, iters, &barrier),
