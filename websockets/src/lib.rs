@@ -37,6 +37,9 @@
 //!
 //! ## Features
 //! - `simd` (default): UTF-8 validation with `simdutf8`.
+//! - `handshake` (default): the opening handshake for both roles ([`handshake::Handshake`]),
+//!   over the `lowbit-cooper` HTTP upgrade crate, with `sha1_smol` and `base64`.
+//! - `tls`: `wss://` through `rustls` (`Handshake::connect_tls`, `Handshake::accept_tls`).
 #![doc(test(attr(deny(warnings))))]
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
@@ -45,6 +48,8 @@ mod close;
 mod conn;
 mod error;
 mod frame;
+#[cfg(feature = "handshake")]
+pub mod handshake;
 pub mod mask;
 mod utf8;
 
@@ -62,6 +67,6 @@ pub const READ_LIMIT_STANDARD: usize = 1 << 20;
 pub const CHUNK_SIZE_LOW_MEMORY: usize = 4096;
 
 /// The README's examples, compiled as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "handshake"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
