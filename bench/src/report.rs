@@ -167,6 +167,45 @@ pub struct Inputs<'a> {
     pub seconds: f64,
 }
 
+const MIB: f64 = 1_048_576.0;
+
+/// What profiling (perf, on this machine) found behind the figures; see the report.
+const NOTES: &str = "\
+### What limits the figures
+
+Profiles taken with `perf record` on single cases (`BENCH_FILTER=... BENCH_MODE=quick`):
+
+- **Noise.** The machine has 2 CPUs shared with other jobs (load average 7–8 during these runs).
+  Absolute figures move by up to 2× between runs; ratios within a round move by ±15 %, and some
+  cases are bimodal from one run to the next. A target that sits within that band of its ratio
+  can read met in one run and missed in the next.
+- **W1** writes header and payload with one vectored write and reads the payload with one read
+  into the caller's buffer: the same copies as the raw pipe, so the ratio sits at about 1.
+- **W2** (masked) adds two passes to the raw pipe's two copies: the client masks into its scratch
+  buffer chunk by chunk (the caller's payload is immutable) and the server unmasks in place after
+  each read. perf on the memory pipe: pipe copies ~48 %, `mask_copy` ~20 %, in-place unmasking
+  ~19 %; both masking loops are 256-bit AVX2, 128 bytes per iteration (checked in the
+  disassembly) and run at 55–80 GB/s in L1 in isolation. What is left is the extra in-cache pass
+  on each side, which a `Read + Write` stream cannot fuse with the stream's own copy.
+- **W2 over sockets**: the client issues one `write` per chunk (64 per MiB with 16 KiB chunks)
+  where the raw writer issues one and fastwebsockets one `writev` (after copying the payload to
+  mask it, which we do not). A larger chunk size trades memory for fewer calls.
+- **W3 over TCP, corked**: raw TCP does no work per message; ours frames each 16-byte message on
+  the writer and parses it on the reader. perf: `read_message` + `Header::decode` ≈ 16 % and
+  `write_frame` + `memmove` + `Header::encode` ≈ 14 % of all samples, the rest in the kernel. With
+  both threads competing for 2 busy CPUs, that per-message user time shows up directly; the read
+  buffer size (4, 16 or 64 KiB) does not change it. Flush per message and echo are dominated by
+  one system call per message on both sides and land close to raw TCP.
+- **W3 on the memory pipe**: a whole frame already in the read buffer is decoded, checked and
+  copied in one step (the fast path of `read_message`), which is what keeps 16 B and 1 KiB
+  messages 2–3.5× ahead of the fastest peer.
+- **The memory pipe itself** copies with AVX2 and avoids 4K aliasing (see above): with glibc's
+  `memcpy` on this CPU, copies of 4–64 KiB whose source and destination differ in alignment by
+  10 bytes (a frame header) ran 15× slower (`rep movsb` at ~2 GB/s instead of ~32), which would
+  have measured the header length rather than the libraries.
+
+";
+
 /// Heap target for an idle connection with 4 KiB chunks.
 pub const IDLE_TARGET: isize = 8704;
 
@@ -300,6 +339,18 @@ pub fn write(root: &Path, inp: &Inputs<'_>) -> String {
         }
     );
 
+    let memcpy = |id: &str| {
+        inp.samples
+            .median_ns(id)
+            .map_or("–".into(), |ns| format!("{:.1} GB/s", MIB / ns))
+    };
+    let _ = writeln!(
+        w,
+        "Other ceilings in the same run: memcpy of 1 MiB in one call {}, in 64 KiB pieces {}.\n",
+        memcpy("mem.w1.memcpy1m"),
+        memcpy("mem.w1.memcpy64k")
+    );
+    w.push_str(NOTES);
     let _ = writeln!(
         w,
         "## Allocations per message (memory pipe, after warm-up)\n"

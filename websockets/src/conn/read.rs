@@ -248,7 +248,7 @@ impl<S: Read + Write> Conn<S> {
             n
         } else if want >= self.rbuf.len() {
             // A large payload goes straight into the caller's buffer: one copy. A masked one is
-            // read in pieces that stay in L1 for the unmasking that follows each read.
+            // read in pieces that stay in cache for the unmasking that follows each read.
             let piece = match f.mask {
                 Some(_) => MASKED_READ_PIECE,
                 None => usize::MAX,
