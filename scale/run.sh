@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Scale: N connections on one event loop (examples/mio_server.rs), driven by examples/load.rs.
+#
+#   scale/run.sh [--conns N] [--messages M] [--window W] [--modes "plain ..."]
+#
+# For each mode, starts the server, measures its resident memory (VmRSS) before any
+# connection, with N idle connections open, and after every connection has echoed its messages
+# (still open), then lets the load generator close them, stops the server by its PID and prints
+# one markdown row. Fails if any message is lost or corrupted or any connection fails.
+# Modes: "plain" (no extension); with the deflate feature built, each deflate preset the server
+# accepts (`mio_server --help` lists them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNS=10000
+MESSAGES=10
+WINDOW=4
+MODES=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --conns) CONNS="$2"; shift 2 ;;
+        --messages) MESSAGES="$2"; shift 2 ;;
+        --window) WINDOW="$2"; shift 2 ;;
+        --modes) MODES="$2"; shift 2 ;;
+        *) echo "usage: $0 [--conns N] [--messages M] [--window W] [--modes \"plain ...\"]" >&2; exit 2 ;;
+    esac
+done
+
+# Each process needs one descriptor per connection, plus a few.
+WANT=$((CONNS + 256))
+HARD=$(ulimit -Hn)
+if [ "$HARD" != unlimited ] && [ "$HARD" -lt "$WANT" ]; then
+    echo "scale: the hard limit on open files is $HARD, $WANT needed" >&2
+    exit 1
+fi
+ulimit -n "$WANT"
+
+FEATURES=""
+if grep -q '^deflate = \[' websockets/Cargo.toml && [ -d websockets/src/deflate ]; then
+    FEATURES="--features deflate"
+fi
+# shellcheck disable=SC2086
+cargo build --release -q -p lowbit-websockets --example mio_server --example load $FEATURES
+BIN=target/release/examples
+if [ -z "$MODES" ]; then
+    MODES="plain $("$BIN/mio_server" --presets 2>/dev/null || true)"
+fi
+
+TICK=$(getconf CLK_TCK)
+WORK=$(mktemp -d)
+SERVER=""
+cleanup() {
+    if [ -n "$SERVER" ] && kill -0 "$SERVER" 2>/dev/null; then kill -INT "$SERVER"; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+ROWS=()
+STATUS=0
+for MODE in $MODES; do
+    ARGS=()
+    if [ "$MODE" != plain ]; then ARGS=(--deflate "$MODE"); fi
+    "$BIN/mio_server" 127.0.0.1:0 "${ARGS[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
+    SERVER=$!
+    for _ in $(seq 100); do
+        grep -q '^listening on ' "$WORK/server.out" && break
+        sleep 0.05
+    done
+    ADDR=$(awk '/^listening on / { print $3 }' "$WORK/server.out")
+    [ -n "$ADDR" ] || { cat "$WORK/server.err" >&2; exit 1; }
+    sleep 0.2
+    BEFORE=$(rss_kib "$SERVER")
+
+    coproc LOAD { exec "$BIN/load" "$ADDR" --conns "$CONNS" --messages "$MESSAGES" \
+        --window "$WINDOW" --pause "${ARGS[@]}"; }
+    LOAD_PID=$LOAD_PID
+    read -r IDLE_LINE <&"${LOAD[0]}"
+    sleep 0.2
+    IDLE=$(rss_kib "$SERVER")
+    CPU0=$(cpu_ticks "$SERVER")
+    echo >&"${LOAD[1]}"
+    read -r ECHO_LINE <&"${LOAD[0]}"
+    CPU1=$(cpu_ticks "$SERVER")
+    sleep 0.2
+    ECHOED=$(rss_kib "$SERVER")
+    echo >&"${LOAD[1]}"
+    read -r CLOSE_LINE <&"${LOAD[0]}" || CLOSE_LINE="(no close line)"
+    RC=0
+    wait "$LOAD_PID" || RC=$?
+    sleep 0.5
+    kill -INT "$SERVER"
+    wait "$SERVER" || true
+    SERVER=""
+
+    echo "== $MODE" >&2
+    echo "load:   $IDLE_LINE" >&2
+    echo "load:   $ECHO_LINE" >&2
+    echo "load:   $CLOSE_LINE" >&2
+    sed 's/^/server: /' "$WORK/server.err" >&2
+    if [ "$RC" -ne 0 ]; then
+        echo "scale: the load generator failed ($RC) in mode $MODE" >&2
+        STATUS=1
+    fi
+
+    PER_IDLE=$(awk -v a="$IDLE" -v b="$BEFORE" -v n="$CONNS" 'BEGIN { printf "%.2f", (a - b) / n }')
+    PER_ECHO=$(awk -v a="$ECHOED" -v b="$BEFORE" -v n="$CONNS" 'BEGIN { printf "%.2f", (a - b) / n }')
+    MSGS=$(sed -E 's/^echoed ([0-9]+) of ([0-9]+) .*/\1 \/ \2/' <<<"$ECHO_LINE")
+    BAD=$(sed -E 's/.*; ([0-9]+) corrupted, ([0-9]+) connections failed.*/\1 \/ \2/' <<<"$ECHO_LINE")
+    MIBS=$(sed -E 's/.* ([0-9.]+) MiB\/s each way.*/\1/' <<<"$ECHO_LINE")
+    RATE=$(sed -E 's/.* ([0-9]+) messages\/s.*/\1/' <<<"$ECHO_LINE")
+    CPU=$(awk -v t=$((CPU1 - CPU0)) -v hz="$TICK" 'BEGIN { printf "%.2f", t / hz }')
+    ROWS+=("| $MODE | $CONNS | $BEFORE | $IDLE | **$PER_IDLE** | $ECHOED | $PER_ECHO | $MSGS | $BAD | $MIBS | $RATE | $CPU |")
+done
+
+echo
+echo "| mode | connections | RSS before (KiB) | RSS idle (KiB) | per idle connection (KiB) | RSS after echo (KiB) | per connection after echo (KiB) | messages echoed | corrupted / failed | echo MiB/s each way | messages/s | server CPU in echo (s) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+for ROW in "${ROWS[@]}"; do echo "$ROW"; done
+exit "$STATUS"

@@ -1,0 +1,442 @@
+//! A load generator for the echo servers: opens many connections, keeps them idle, echoes
+//! messages on all of them at once and checks every byte.
+//!
+//! ```text
+//! cargo run --release --example load -- ADDR [--conns N] [--messages M] [--window W]
+//!     [--min BYTES] [--max BYTES] [--threads T] [--pause]
+//! ```
+//!
+//! Defaults: 10,000 connections, 10 messages each of 16 B to 4 KiB (sizes and contents drawn
+//! from a seeded generator, alternating binary and text), at most 4 in flight per connection,
+//! 2 threads for the handshakes. Phases, each announced by one line on stdout:
+//! 1. `idle N`: N connections are open and idle (handshakes are blocking, a few threads at a
+//!    time, so the server's backlog never overflows).
+//! 2. `echoed ...`: every connection sent its messages (corked: each window goes out in one
+//!    write) and got each one back; all sockets are non-blocking in one `mio` event loop, using
+//!    the same resumable [`Conn`] calls as the server.
+//! 3. `closed ...`: every connection ran the closing handshake.
+//!
+//! With `--pause`, the generator waits for a line on stdin after phases 1 and 2, so that a
+//! script can measure the server in between. It exits with status 1 if any message was lost,
+//! corrupted or reordered, or any connection failed.
+
+use std::io::{self, BufRead, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use lowbit_websockets::handshake::Handshake;
+use lowbit_websockets::{
+    CHUNK_SIZE_LOW_MEMORY, CloseCode, Conn, Error, OpCode, READ_LIMIT_STANDARD,
+};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+/// Settings from the command line.
+#[derive(Debug, Clone)]
+struct Settings {
+    addr: String,
+    conns: usize,
+    messages: usize,
+    window: usize,
+    min: usize,
+    max: usize,
+    threads: usize,
+    pause: bool,
+}
+
+fn main() -> ExitCode {
+    let settings = match parse_args() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("load: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&settings) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args() -> Result<Settings, String> {
+    let mut s = Settings {
+        addr: String::new(),
+        conns: 10_000,
+        messages: 10,
+        window: 4,
+        min: 16,
+        max: 4096,
+        threads: 2,
+        pause: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut number = |name: &str| -> Result<usize, String> {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| format!("{name} needs a number"))
+        };
+        match arg.as_str() {
+            "--conns" => s.conns = number("--conns")?,
+            "--messages" => s.messages = number("--messages")?,
+            "--window" => s.window = number("--window")?.max(1),
+            "--min" => s.min = number("--min")?,
+            "--max" => s.max = number("--max")?,
+            "--threads" => s.threads = number("--threads")?.max(1),
+            "--pause" => s.pause = true,
+            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
+            _ => s.addr = arg,
+        }
+    }
+    if s.addr.is_empty() {
+        return Err(
+            "usage: load ADDR [--conns N] [--messages M] [--window W] [--min B] \
+                    [--max B] [--threads T] [--pause]"
+                .to_owned(),
+        );
+    }
+    if s.min > s.max || s.max > READ_LIMIT_STANDARD {
+        return Err("need --min <= --max <= 1 MiB".to_owned());
+    }
+    Ok(s)
+}
+
+/// The messages: slices of one ASCII pattern (valid as text and as binary), chosen per
+/// connection and index by a hash, so the checker regenerates the expected bytes for free.
+struct Messages {
+    pattern: Vec<u8>,
+    min: usize,
+    max: usize,
+    per_conn: usize,
+    /// Messages in flight per connection.
+    window: usize,
+}
+
+impl Messages {
+    fn new(s: &Settings) -> Self {
+        let mut state = 0x5eed_u64;
+        let pattern = (0..2 * s.max + 64)
+            .map(|_| b'!' + (splitmix(&mut state) % 94) as u8)
+            .collect();
+        Self {
+            pattern,
+            min: s.min,
+            max: s.max,
+            per_conn: s.messages,
+            window: s.window,
+        }
+    }
+
+    /// Message `i` of connection `conn`.
+    fn get(&self, conn: usize, i: usize) -> (OpCode, &[u8]) {
+        let mut state = (conn * self.per_conn + i) as u64;
+        let h = splitmix(&mut state);
+        let len = self.min + (h % (self.max - self.min + 1) as u64) as usize;
+        let at = ((h >> 32) % (self.pattern.len() - len + 1) as u64) as usize;
+        let op = if i % 2 == 0 {
+            OpCode::Binary
+        } else {
+            OpCode::Text
+        };
+        (op, &self.pattern[at..at + len])
+    }
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One client connection during the echo and close phases.
+struct Client {
+    conn: Conn<TcpStream>,
+    sent: usize,
+    received: usize,
+    buf: Vec<u8>,
+    phase: Phase,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Echoing,
+    Echoed,
+    Closing,
+    /// Our close was answered; waiting for the server's end of stream.
+    Draining,
+    Done,
+    Failed,
+}
+
+/// What went wrong, counted.
+#[derive(Debug, Default)]
+struct Faults {
+    corrupted: u64,
+    failed: u64,
+}
+
+fn run(s: &Settings) -> io::Result<bool> {
+    let url = format!("ws://{}/", s.addr);
+    let started = Instant::now();
+    let conns = open_all(s, &url)?;
+    let opened_in = started.elapsed();
+    let mut clients: Vec<Client> = conns
+        .into_iter()
+        .map(|conn| Client {
+            conn,
+            sent: 0,
+            received: 0,
+            buf: Vec::new(),
+            phase: Phase::Echoing,
+        })
+        .collect();
+    println!(
+        "idle {} connections opened in {:.2} s",
+        clients.len(),
+        opened_in.as_secs_f64()
+    );
+    pause(s.pause)?;
+
+    let mut poll = Poll::new()?;
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.conn.get_ref().set_nonblocking(true)?;
+        c.conn.set_corked(true);
+        let fd = c.conn.get_ref().as_raw_fd();
+        poll.registry().register(
+            &mut SourceFd(&fd),
+            Token(i),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+    }
+    let messages = Messages::new(s);
+    let mut faults = Faults::default();
+    let mut events = Events::with_capacity(1024);
+
+    // Echo: every connection starts at once; events drive each as far as it goes.
+    let echo_start = Instant::now();
+    let mut bytes = 0u64;
+    let mut pending = clients.len();
+    for (i, c) in clients.iter_mut().enumerate() {
+        if drive_echo(i, c, &messages, &mut bytes, &mut faults) {
+            pending -= 1;
+        }
+    }
+    while pending > 0 {
+        poll_events(&mut poll, &mut events)?;
+        for event in &events {
+            let i = event.token().0;
+            let c = &mut clients[i];
+            if c.phase == Phase::Echoing && drive_echo(i, c, &messages, &mut bytes, &mut faults) {
+                pending -= 1;
+            }
+        }
+    }
+    let echo_time = echo_start.elapsed().as_secs_f64();
+    let echoed = clients.iter().map(|c| c.received as u64).sum::<u64>();
+    let expected = (s.conns * s.messages) as u64;
+    println!(
+        "echoed {echoed} of {expected} messages, {bytes} payload bytes each way in {echo_time:.3} s: \
+         {:.1} MiB/s each way, {:.0} messages/s; {} corrupted, {} connections failed",
+        bytes as f64 / echo_time / (1 << 20) as f64,
+        echoed as f64 / echo_time,
+        faults.corrupted,
+        faults.failed
+    );
+    pause(s.pause)?;
+
+    // Close: the closing handshake on every connection, resumed like the rest.
+    let close_start = Instant::now();
+    let mut pending = 0;
+    for c in &mut clients {
+        if c.phase == Phase::Echoed {
+            c.phase = Phase::Closing;
+            if !drive_close(c) {
+                pending += 1;
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pending > 0 && Instant::now() < deadline {
+        poll_events(&mut poll, &mut events)?;
+        for event in &events {
+            let c = &mut clients[event.token().0];
+            if matches!(c.phase, Phase::Closing | Phase::Draining) && drive_close(c) {
+                pending -= 1;
+            }
+        }
+    }
+    let closed = clients.iter().filter(|c| c.phase == Phase::Done).count();
+    println!(
+        "closed {closed} of {} connections cleanly in {:.2} s",
+        clients.len(),
+        close_start.elapsed().as_secs_f64()
+    );
+    Ok(echoed == expected && faults.corrupted == 0 && faults.failed == 0 && closed == s.conns)
+}
+
+fn poll_events(poll: &mut Poll, events: &mut Events) -> io::Result<()> {
+    match poll.poll(events, Some(Duration::from_secs(10))) {
+        Ok(()) if events.is_empty() => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no progress for 10 s",
+        )),
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn pause(enabled: bool) -> io::Result<()> {
+    io::stdout().flush()?;
+    if enabled {
+        let mut line = String::new();
+        io::stdin().lock().read_line(&mut line)?;
+    }
+    Ok(())
+}
+
+/// Opens `s.conns` connections, `s.threads` handshakes at a time.
+fn open_all(s: &Settings, url: &str) -> io::Result<Vec<Conn<TcpStream>>> {
+    let handshake = Handshake::new()
+        .read_limit(READ_LIMIT_STANDARD)
+        .chunk_size(CHUNK_SIZE_LOW_MEMORY);
+    let per_thread: Vec<io::Result<Vec<Conn<TcpStream>>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..s.threads)
+            .map(|t| {
+                let handshake = &handshake;
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    for _ in (t..s.conns).step_by(s.threads) {
+                        mine.push(open_one(handshake, &s.addr, url)?);
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a thread panicked")))
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(s.conns);
+    for conns in per_thread {
+        all.extend(conns?);
+    }
+    Ok(all)
+}
+
+fn open_one(handshake: &Handshake, addr: &str, url: &str) -> io::Result<Conn<TcpStream>> {
+    let tcp = TcpStream::connect(addr)?;
+    tcp.set_nodelay(true)?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let opened = handshake
+        .connect_stream(tcp, url)
+        .map_err(|e| io::Error::other(format!("handshake: {e}")))?;
+    Ok(opened.conn)
+}
+
+/// Sends and checks messages until the socket would block; returns whether this connection
+/// has finished (all echoed, or failed).
+fn drive_echo(
+    id: usize,
+    c: &mut Client,
+    messages: &Messages,
+    bytes: &mut u64,
+    faults: &mut Faults,
+) -> bool {
+    let per_conn = messages.per_conn;
+    let fail = |c: &mut Client, faults: &mut Faults, e: &Error| {
+        eprintln!("load: connection {id} failed: {e}");
+        faults.failed += 1;
+        c.phase = Phase::Failed;
+        true
+    };
+    loop {
+        // Keep the window full: frames gather in the scratch buffer (corked) and go out in
+        // one write with the flush below. `WouldBlock` means not accepted: the same message is
+        // offered again on the next event.
+        while c.sent < per_conn && c.sent - c.received < messages.window {
+            let (op, payload) = messages.get(id, c.sent);
+            match c.conn.write_message(op, payload) {
+                Ok(()) => c.sent += 1,
+                Err(e) if e.is_would_block() => break,
+                Err(e) => return fail(c, faults, &e),
+            }
+        }
+        if c.conn.has_pending_writes() {
+            match c.conn.flush() {
+                Ok(()) => {}
+                Err(e) if e.is_would_block() => {}
+                Err(e) => return fail(c, faults, &e),
+            }
+        }
+        if c.received == per_conn {
+            c.phase = Phase::Echoed;
+            return true;
+        }
+        match c.conn.read_message(&mut c.buf) {
+            Ok((op, payload)) => {
+                let (want_op, want) = messages.get(id, c.received);
+                if op != want_op || payload != want {
+                    if faults.corrupted < 5 {
+                        eprintln!(
+                            "load: connection {id} message {}: got {op:?} of {} bytes, \
+                             expected {want_op:?} of {} bytes",
+                            c.received,
+                            payload.len(),
+                            want.len()
+                        );
+                    }
+                    faults.corrupted += 1;
+                }
+                *bytes += payload.len() as u64;
+                c.received += 1;
+            }
+            Err(e) if e.is_would_block() => return false,
+            Err(e) => return fail(c, faults, &e),
+        }
+    }
+}
+
+/// Runs the closing handshake, then waits for the server to end the stream; returns whether
+/// the connection is finished.
+fn drive_close(c: &mut Client) -> bool {
+    if c.phase == Phase::Closing {
+        match c.conn.close(CloseCode::NORMAL, "done") {
+            Ok(()) => c.phase = Phase::Draining,
+            Err(e) if e.is_would_block() => return false,
+            Err(e) => {
+                eprintln!("load: close failed: {e}");
+                c.phase = Phase::Failed;
+                return true;
+            }
+        }
+    }
+    let mut sink = [0u8; 256];
+    loop {
+        match c.conn.get_mut().read(&mut sink) {
+            Ok(0) => {
+                c.phase = Phase::Done;
+                return true;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                c.phase = Phase::Done;
+                return true;
+            }
+        }
+    }
+}
