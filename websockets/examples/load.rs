@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example load -- ADDR [--conns N] [--messages M] [--window W]
-//!     [--min BYTES] [--max BYTES] [--threads T] [--pause]
+//!     [--min BYTES] [--max BYTES] [--threads T] [--read-delay-ms MS] [--pause]
 //! ```
 //!
 //! Defaults: 10,000 connections, 10 messages each of 16 B to 4 KiB (sizes and contents drawn
@@ -15,6 +15,9 @@
 //!    write) and got each one back; all sockets are non-blocking in one `mio` event loop, using
 //!    the same resumable [`Conn`] calls as the server.
 //! 3. `closed ...`: every connection ran the closing handshake.
+//!
+//! With `--read-delay-ms`, connections send (up to their window) for that long before reading
+//! any echo, so the server's writes back up and must be resumed after `WouldBlock`.
 //!
 //! With `--pause`, the generator waits for a line on stdin after phases 1 and 2, so that a
 //! script can measure the server in between. It exits with status 1 if any message was lost,
@@ -44,6 +47,8 @@ struct Settings {
     max: usize,
     threads: usize,
     pause: bool,
+    /// Send for this long before reading any echo.
+    read_delay: Duration,
 }
 
 fn main() -> ExitCode {
@@ -74,6 +79,7 @@ fn parse_args() -> Result<Settings, String> {
         max: 4096,
         threads: 2,
         pause: false,
+        read_delay: Duration::ZERO,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -90,6 +96,9 @@ fn parse_args() -> Result<Settings, String> {
             "--max" => s.max = number("--max")?,
             "--threads" => s.threads = number("--threads")?.max(1),
             "--pause" => s.pause = true,
+            "--read-delay-ms" => {
+                s.read_delay = Duration::from_millis(number("--read-delay-ms")? as u64);
+            }
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
             _ => s.addr = arg,
         }
@@ -97,7 +106,7 @@ fn parse_args() -> Result<Settings, String> {
     if s.addr.is_empty() {
         return Err(
             "usage: load ADDR [--conns N] [--messages M] [--window W] [--min B] \
-                    [--max B] [--threads T] [--pause]"
+                    [--max B] [--threads T] [--read-delay-ms MS] [--pause]"
                 .to_owned(),
         );
     }
@@ -224,8 +233,42 @@ fn run(s: &Settings) -> io::Result<bool> {
     let echo_start = Instant::now();
     let mut bytes = 0u64;
     let mut pending = clients.len();
+    if s.read_delay > Duration::ZERO {
+        // Send without reading for a while, so the server's echoes back up until its writes
+        // meet `WouldBlock` and must be resumed.
+        let until = Instant::now() + s.read_delay;
+        let mut ctx = Echo {
+            messages: &messages,
+            bytes: &mut bytes,
+            faults: &mut faults,
+            read: false,
+        };
+        for (i, c) in clients.iter_mut().enumerate() {
+            drive_echo(i, c, &mut ctx);
+        }
+        while Instant::now() < until {
+            match poll.poll(
+                &mut events,
+                Some(until.saturating_duration_since(Instant::now())),
+            ) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            for event in &events {
+                let i = event.token().0;
+                drive_echo(i, &mut clients[i], &mut ctx);
+            }
+        }
+    }
+    let mut ctx = Echo {
+        messages: &messages,
+        bytes: &mut bytes,
+        faults: &mut faults,
+        read: true,
+    };
     for (i, c) in clients.iter_mut().enumerate() {
-        if drive_echo(i, c, &messages, &mut bytes, &mut faults) {
+        if drive_echo(i, c, &mut ctx) {
             pending -= 1;
         }
     }
@@ -234,7 +277,7 @@ fn run(s: &Settings) -> io::Result<bool> {
         for event in &events {
             let i = event.token().0;
             let c = &mut clients[i];
-            if c.phase == Phase::Echoing && drive_echo(i, c, &messages, &mut bytes, &mut faults) {
+            if c.phase == Phase::Echoing && drive_echo(i, c, &mut ctx) {
                 pending -= 1;
             }
         }
@@ -346,15 +389,19 @@ fn open_one(handshake: &Handshake, addr: &str, url: &str) -> io::Result<Conn<Tcp
     Ok(opened.conn)
 }
 
+/// What the echo phase shares between connections.
+struct Echo<'a> {
+    messages: &'a Messages,
+    bytes: &'a mut u64,
+    faults: &'a mut Faults,
+    /// Whether to read echoes yet.
+    read: bool,
+}
+
 /// Sends and checks messages until the socket would block; returns whether this connection
 /// has finished (all echoed, or failed).
-fn drive_echo(
-    id: usize,
-    c: &mut Client,
-    messages: &Messages,
-    bytes: &mut u64,
-    faults: &mut Faults,
-) -> bool {
+fn drive_echo(id: usize, c: &mut Client, ctx: &mut Echo<'_>) -> bool {
+    let messages = ctx.messages;
     let per_conn = messages.per_conn;
     let fail = |c: &mut Client, faults: &mut Faults, e: &Error| {
         eprintln!("load: connection {id} failed: {e}");
@@ -362,6 +409,9 @@ fn drive_echo(
         c.phase = Phase::Failed;
         true
     };
+    if c.phase != Phase::Echoing {
+        return false;
+    }
     loop {
         // Keep the window full: frames gather in the scratch buffer (corked) and go out in
         // one write with the flush below. `WouldBlock` means not accepted: the same message is
@@ -371,15 +421,18 @@ fn drive_echo(
             match c.conn.write_message(op, payload) {
                 Ok(()) => c.sent += 1,
                 Err(e) if e.is_would_block() => break,
-                Err(e) => return fail(c, faults, &e),
+                Err(e) => return fail(c, ctx.faults, &e),
             }
         }
         if c.conn.has_pending_writes() {
             match c.conn.flush() {
                 Ok(()) => {}
                 Err(e) if e.is_would_block() => {}
-                Err(e) => return fail(c, faults, &e),
+                Err(e) => return fail(c, ctx.faults, &e),
             }
+        }
+        if !ctx.read {
+            return false;
         }
         if c.received == per_conn {
             c.phase = Phase::Echoed;
@@ -389,7 +442,7 @@ fn drive_echo(
             Ok((op, payload)) => {
                 let (want_op, want) = messages.get(id, c.received);
                 if op != want_op || payload != want {
-                    if faults.corrupted < 5 {
+                    if ctx.faults.corrupted < 5 {
                         eprintln!(
                             "load: connection {id} message {}: got {op:?} of {} bytes, \
                              expected {want_op:?} of {} bytes",
@@ -398,13 +451,13 @@ fn drive_echo(
                             want.len()
                         );
                     }
-                    faults.corrupted += 1;
+                    ctx.faults.corrupted += 1;
                 }
-                *bytes += payload.len() as u64;
+                *ctx.bytes += payload.len() as u64;
                 c.received += 1;
             }
             Err(e) if e.is_would_block() => return false,
-            Err(e) => return fail(c, faults, &e),
+            Err(e) => return fail(c, ctx.faults, &e),
         }
     }
 }

@@ -80,14 +80,17 @@ fn main() -> ExitCode {
         Ok(totals) => {
             eprintln!(
                 "mio_server: {} connections accepted, {} handshakes failed, {} messages \
-                 ({} bytes) echoed, {} closed cleanly, {} failed, at most {} open at once",
+                 ({} bytes) echoed, {} closed cleanly, {} failed, at most {} open at once; \
+                 {} echo writes and {} message reads resumed after WouldBlock",
                 totals.accepted,
                 totals.handshakes_failed,
                 totals.messages,
                 totals.bytes,
                 totals.closed,
                 totals.failed,
-                totals.peak_open
+                totals.peak_open,
+                totals.writes_resumed,
+                totals.reads_resumed
             );
             ExitCode::SUCCESS
         }
@@ -107,6 +110,10 @@ struct Totals {
     bytes: u64,
     closed: u64,
     failed: u64,
+    /// Echo writes that met `WouldBlock` mid-message and were repeated later.
+    writes_resumed: u64,
+    /// Reads that met `WouldBlock` inside a message and were repeated later.
+    reads_resumed: u64,
     open: usize,
     peak_open: usize,
 }
@@ -431,16 +438,9 @@ fn head_complete(head: &[u8], scanned: &mut usize) -> bool {
 /// Runs the handshake over the buffered head; `None` if it failed (the refusal, if any, has
 /// been written).
 fn upgrade(handshake: &Handshake, u: Upgrading) -> Option<Conn<Io>> {
-    let io = Io {
-        tcp: u.tcp,
-        replay: u.head,
-        replayed: 0,
-        out: Vec::new(),
-        sent: 0,
-        absorb: true,
-    };
+    let io = Io::replaying(u.tcp, u.head);
     let mut conn = handshake.accept(io).ok()?.conn;
-    conn.get_mut().absorb = false;
+    conn.get_mut().end_handshake();
     Some(conn)
 }
 
@@ -458,7 +458,10 @@ fn echo(o: &mut Open, t: &mut Totals) -> Next {
                         o.buf = Vec::new();
                     }
                 }
-                Err(e) if e.is_would_block() => return Next::Wait,
+                Err(e) if e.is_would_block() => {
+                    t.writes_resumed += 1;
+                    return Next::Wait;
+                }
                 Err(e) => return failed(&e),
             }
         }
@@ -468,7 +471,9 @@ fn echo(o: &mut Open, t: &mut Totals) -> Next {
             // read_message returns only data messages and close.
             Ok(_) => {}
             Err(e) if e.is_would_block() => {
-                if o.buf.is_empty() {
+                if !o.buf.is_empty() {
+                    t.reads_resumed += 1;
+                } else {
                     // Idle: no partial message, so the buffer's capacity is not needed (an
                     // empty buffer is "the same buffer" whatever its capacity).
                     o.buf = Vec::new();
@@ -522,10 +527,16 @@ fn linger(c: &mut Closing) -> Next {
     }
 }
 
-/// The connection's stream: the socket, with the bytes read before the handshake served first
-/// and, during the handshake, writes that would block kept for later instead of failing.
+/// The connection's stream: the socket, plus (only around the handshake) bytes read before it
+/// that must be served first and bytes the socket refused during it that must go out first.
 struct Io {
     tcp: TcpStream,
+    /// `None` once both queues are empty: an open connection pays 8 bytes for this.
+    side: Option<Box<Side>>,
+}
+
+/// The handshake's leftovers.
+struct Side {
     /// Bytes read while looking for the end of the head; `replay[replayed..]` are still unread.
     replay: Vec<u8>,
     replayed: usize,
@@ -537,38 +548,73 @@ struct Io {
 }
 
 impl Io {
-    /// Whether bytes wait in `out`.
-    fn has_queued(&self) -> bool {
-        self.sent < self.out.len()
+    /// A stream that serves `head` before the socket, absorbing writes until
+    /// [`end_handshake`](Self::end_handshake).
+    fn replaying(tcp: TcpStream, head: Vec<u8>) -> Self {
+        let side = Side {
+            replay: head,
+            replayed: 0,
+            out: Vec::new(),
+            sent: 0,
+            absorb: true,
+        };
+        Self {
+            tcp,
+            side: Some(Box::new(side)),
+        }
     }
 
-    /// Sends `out`; `WouldBlock` if the socket refuses part of it.
-    fn drain(&mut self) -> io::Result<()> {
-        while self.sent < self.out.len() {
-            match self.tcp.write(&self.out[self.sent..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.sent += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+    /// Stops absorbing writes: from now on a write that would block says so.
+    fn end_handshake(&mut self) {
+        if let Some(side) = &mut self.side {
+            side.absorb = false;
         }
-        self.out = Vec::new();
-        self.sent = 0;
+        self.tidy();
+    }
+
+    /// Drops the side state once nothing is left in it.
+    fn tidy(&mut self) {
+        if self
+            .side
+            .as_ref()
+            .is_some_and(|s| !s.absorb && s.replayed == s.replay.len() && s.sent == s.out.len())
+        {
+            self.side = None;
+        }
+    }
+
+    /// Whether bytes accepted during the handshake still wait to be sent.
+    fn has_queued(&self) -> bool {
+        self.side.as_ref().is_some_and(|s| s.sent < s.out.len())
+    }
+
+    /// Sends what the handshake left queued; `WouldBlock` if the socket refuses part of it.
+    fn drain(&mut self) -> io::Result<()> {
+        if let Some(side) = &mut self.side {
+            while side.sent < side.out.len() {
+                match self.tcp.write(&side.out[side.sent..]) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => side.sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.tidy();
+        }
         Ok(())
     }
 }
 
 impl Read for Io {
     fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
-        if self.replayed < self.replay.len() {
-            let n = dst.len().min(self.replay.len() - self.replayed);
-            dst[..n].copy_from_slice(&self.replay[self.replayed..self.replayed + n]);
-            self.replayed += n;
-            if self.replayed == self.replay.len() {
-                self.replay = Vec::new();
-                self.replayed = 0;
+        if let Some(side) = &mut self.side {
+            if side.replayed < side.replay.len() {
+                let n = dst.len().min(side.replay.len() - side.replayed);
+                dst[..n].copy_from_slice(&side.replay[side.replayed..side.replayed + n]);
+                side.replayed += n;
+                self.tidy();
+                return Ok(n);
             }
-            return Ok(n);
         }
         self.tcp.read(dst)
     }
@@ -576,24 +622,28 @@ impl Read for Io {
 
 impl Write for Io {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.absorb {
-            let mut rest = data;
-            if !self.has_queued() {
-                match self.tcp.write(data) {
-                    Ok(n) => rest = &data[n..],
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e),
+        match &mut self.side {
+            Some(side) if side.absorb => {
+                let mut rest = data;
+                if side.sent == side.out.len() {
+                    match self.tcp.write(data) {
+                        Ok(n) => rest = &data[n..],
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Err(e),
+                    }
                 }
+                side.out.extend_from_slice(rest);
+                Ok(data.len())
             }
-            self.out.extend_from_slice(rest);
-            return Ok(data.len());
+            _ => {
+                self.drain()?;
+                self.tcp.write(data)
+            }
         }
-        self.drain()?;
-        self.tcp.write(data)
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        if self.absorb {
+        if self.side.as_ref().is_some_and(|s| s.absorb) {
             let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| b);
             return self.write(first);
         }
