@@ -289,8 +289,8 @@ impl Connection {
     fn tcp_mut(&mut self) -> &mut TcpStream {
         match self {
             Self::Upgrading(u) => &mut u.tcp,
-            Self::Open(o) => &mut o.conn.get_mut().tcp,
-            Self::Closing(c) => &mut c.conn.get_mut().tcp,
+            Self::Open(o) => &mut o.ws.conn_mut().get_mut().tcp,
+            Self::Closing(c) => &mut c.ws.conn_mut().get_mut().tcp,
         }
     }
 }
@@ -307,7 +307,7 @@ struct Upgrading {
 
 /// An open connection.
 struct Open {
-    conn: Conn<Io>,
+    ws: Ws,
     /// The message being read, or the one waiting to be echoed.
     buf: Vec<u8>,
     /// `Some(op)`: `buf` holds a message whose echo met `WouldBlock`; it is written again,
@@ -317,7 +317,7 @@ struct Open {
 
 /// A connection on its way out.
 struct Closing {
-    conn: Conn<Io>,
+    ws: Ws,
     /// FIN has been sent.
     shut: bool,
     deadline: Instant,
@@ -362,9 +362,9 @@ fn drive(
                 unreachable!("only a handshake accepts");
             };
             match upgrade(handshake, u) {
-                Some(conn) => {
+                Some(ws) => {
                     table.slots[id] = Some(Connection::Open(Open {
-                        conn,
+                        ws,
                         buf: Vec::new(),
                         echo: None,
                     }));
@@ -385,7 +385,7 @@ fn drive(
                 unreachable!("only an open connection closes");
             };
             table.slots[id] = Some(Connection::Closing(Closing {
-                conn: o.conn,
+                ws: o.ws,
                 shut: false,
                 deadline: Instant::now() + LINGER_TIMEOUT,
             }));
@@ -442,19 +442,57 @@ fn head_complete(head: &[u8], scanned: &mut usize) -> bool {
 
 /// Runs the handshake over the buffered head; `None` if it failed (the refusal, if any, has
 /// been written).
-fn upgrade(handshake: &Handshake, u: Upgrading) -> Option<Conn<Io>> {
+fn upgrade(handshake: &Handshake, u: Upgrading) -> Option<Ws> {
     let io = Io::replaying(u.tcp, u.head);
     let mut conn = handshake.accept(io).ok()?.conn;
     conn.get_mut().end_handshake();
     conn.set_corked(true);
-    Some(conn)
+    Some(Ws::Plain(conn))
+}
+
+/// The message layer of an open connection.
+enum Ws {
+    /// No extension.
+    Plain(Conn<Io>),
+}
+
+impl Ws {
+    fn conn(&self) -> &Conn<Io> {
+        match self {
+            Self::Plain(c) => c,
+        }
+    }
+
+    fn conn_mut(&mut self) -> &mut Conn<Io> {
+        match self {
+            Self::Plain(c) => c,
+        }
+    }
+
+    fn read_message<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<(OpCode, &'b [u8]), Error> {
+        match self {
+            Self::Plain(c) => c.read_message(buf),
+        }
+    }
+
+    fn write_message(&mut self, op: OpCode, payload: &[u8]) -> Result<(), Error> {
+        match self {
+            Self::Plain(c) => c.write_message(op, payload),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        match self {
+            Self::Plain(c) => c.flush(),
+        }
+    }
 }
 
 /// Echoes messages until the socket would block or the turn's budget is spent.
 fn echo(o: &mut Open, t: &mut Totals) -> Next {
     for _ in 0..TURN_BUDGET {
         if let Some(op) = o.echo {
-            match o.conn.write_message(op, &o.buf) {
+            match o.ws.write_message(op, &o.buf) {
                 Ok(()) => {
                     o.echo = None;
                     t.messages += 1;
@@ -471,7 +509,7 @@ fn echo(o: &mut Open, t: &mut Totals) -> Next {
                 Err(e) => return failed(&e),
             }
         }
-        match o.conn.read_message(&mut o.buf) {
+        match o.ws.read_message(&mut o.buf) {
             Ok((OpCode::Close, _)) => return Next::Close,
             Ok((op @ (OpCode::Text | OpCode::Binary), _)) => o.echo = Some(op),
             // read_message returns only data messages and close.
@@ -484,8 +522,8 @@ fn echo(o: &mut Open, t: &mut Totals) -> Next {
                     // empty buffer is "the same buffer" whatever its capacity).
                     o.buf = Vec::new();
                 }
-                if o.conn.has_pending_writes() || o.conn.get_ref().has_queued() {
-                    match o.conn.flush() {
+                if o.ws.conn().has_pending_writes() || o.ws.conn().get_ref().has_queued() {
+                    match o.ws.flush() {
                         Ok(()) => {}
                         Err(e) if e.is_would_block() => {}
                         Err(e) => return failed(&e),
@@ -513,17 +551,17 @@ fn failed(e: &Error) -> Next {
 /// destroy the close frame before the peer reads it.
 fn linger(c: &mut Closing) -> Next {
     if !c.shut {
-        match c.conn.flush() {
+        match c.ws.flush() {
             Ok(()) => {}
             Err(e) if e.is_would_block() => return Next::Wait,
             Err(_) => return Next::Drop,
         }
-        let _ = c.conn.get_ref().tcp.shutdown(Shutdown::Write);
+        let _ = c.ws.conn().get_ref().tcp.shutdown(Shutdown::Write);
         c.shut = true;
     }
     let mut sink = [0u8; 512];
     loop {
-        match c.conn.get_mut().tcp.read(&mut sink) {
+        match c.ws.conn_mut().get_mut().tcp.read(&mut sink) {
             Ok(0) => return Next::Drop,
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
