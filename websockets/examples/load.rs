@@ -16,6 +16,12 @@
 //!    the same resumable [`Conn`] calls as the server.
 //! 3. `closed ...`: every connection ran the closing handshake.
 //!
+//! All connections come from 127.0.0.1 to one server port, so each needs its own ephemeral
+//! port: Linux offers 28,232 by default (`net.ipv4.ip_local_port_range` 32768-60999), enough for
+//! 10,000 at a time; the server closes first, so its side keeps the TIME_WAIT states. Each
+//! process needs a file descriptor per connection: raise the limit first (`ulimit -n 10256`, as
+//! `scale/run.sh` does).
+//!
 //! With `--read-delay-ms`, connections send (up to their window) for that long before reading
 //! any echo, so the server's writes back up and must be resumed after `WouldBlock`.
 //!
