@@ -40,12 +40,17 @@
 //! - `handshake` (default): the opening handshake for both roles ([`handshake::Handshake`]),
 //!   over the `lowbit-cooper` HTTP upgrade crate, with `sha1_smol` and `base64`.
 //! - `tls`: `wss://` through `rustls` (`Handshake::connect_tls`, `Handshake::accept_tls`).
+//! - `deflate` (default): permessage-deflate (RFC 7692) with the pure-Rust `zlib-rs` backend.
+//! - `deflate-zlib`: a second deflate backend on C zlib (`libz-sys`), for small windows and
+//!   memory levels (about 20 KiB a connection).
 #![doc(test(attr(deny(warnings))))]
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod close;
 mod conn;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod error;
 mod frame;
 #[cfg(feature = "handshake")]
@@ -60,6 +65,16 @@ pub use frame::{
     Decoded, Header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, Role, validate,
 };
 pub use utf8::Utf8Validator;
+
+#[cfg(feature = "deflate")]
+pub use deflate::{
+    Agreed, CodecError, CodecPool, Compression, Compressor, ContextTakeover, DEFLATE_TAIL,
+    Decompressor, Deflate, DeflateParams, DeflateReader, Direction, ExtensionError,
+    MIN_FLUSH_OUTPUT, MemLevel, PERMESSAGE_DEFLATE, Pooled, Progress, TailHoldback, WindowBits,
+    ZlibRsCompressor, ZlibRsDecompressor, negotiate, offer, verify_response,
+};
+#[cfg(feature = "deflate-zlib")]
+pub use deflate::{ZlibCompressor, ZlibDecompressor};
 
 /// The seed's standard read limit: 1 MiB.
 pub const READ_LIMIT_STANDARD: usize = 1 << 20;

@@ -347,6 +347,12 @@ impl<S: Read + Write> Conn<S> {
         self.msg_in.as_ref().is_some_and(|m| m.compressed)
     }
 
+    /// The opcode of the message being read, once its first frame has arrived.
+    #[allow(dead_code)] // used by the deflate decorator only
+    pub(crate) fn message_opcode(&self) -> Option<OpCode> {
+        self.msg_in.as_ref().map(|m| m.opcode)
+    }
+
     /// The payload of the close frame received.
     pub(crate) fn close_payload(&self) -> &[u8] {
         &self.ctrl_in[..self.ctrl_in_len]
