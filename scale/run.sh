@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scale: N connections on one event loop (examples/mio_server.rs), driven by examples/load.rs.
 #
-#   scale/run.sh [--conns N] [--messages M] [--window W] [--modes "plain ..."] [--write]
+#   scale/run.sh [--conns N] [--messages M] [--window W] [--modes "plain ..."]
+#                [--dedicated-conns N] [--write]
 #
 # For each mode, starts the server, measures its resident memory (VmRSS) before any
 # connection, with N idle connections open, and after every connection has echoed its messages
@@ -17,6 +18,9 @@ cd "$(dirname "$0")/.."
 CONNS=10000
 MESSAGES=10
 WINDOW=4
+# The "default" deflate preset keeps a dedicated 15-bit zlib-rs pair (about 418 KiB) per
+# connection on each side; it runs with fewer connections so both processes stay near 1 GB.
+DEDICATED=2000
 MODES=""
 WRITE=0
 while [ $# -gt 0 ]; do
@@ -24,9 +28,10 @@ while [ $# -gt 0 ]; do
         --conns) CONNS="$2"; shift 2 ;;
         --messages) MESSAGES="$2"; shift 2 ;;
         --window) WINDOW="$2"; shift 2 ;;
+        --dedicated-conns) DEDICATED="$2"; shift 2 ;;
         --modes) MODES="$2"; shift 2 ;;
         --write) WRITE=1; shift ;;
-        *) echo "usage: $0 [--conns N] [--messages M] [--window W] [--modes \"plain ...\"] [--write]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--conns N] [--messages M] [--window W] [--modes \"plain ...\"] [--dedicated-conns N] [--write]" >&2; exit 2 ;;
     esac
 done
 
@@ -40,8 +45,8 @@ fi
 ulimit -n "$WANT"
 
 FEATURES=""
-if grep -q '^deflate = \[' websockets/Cargo.toml && [ -d websockets/src/deflate ]; then
-    FEATURES="--features deflate"
+if grep -q '^deflate-zlib = \[' websockets/Cargo.toml; then
+    FEATURES="--features deflate-zlib"   # brings the deflate feature and the C zlib backend
 fi
 # shellcheck disable=SC2086
 cargo build --release -q -p lowbit-websockets --example mio_server --example load $FEATURES
@@ -67,6 +72,8 @@ STATUS=0
 for MODE in $MODES; do
     ARGS=()
     if [ "$MODE" != plain ]; then ARGS=(--deflate "$MODE"); fi
+    N=$CONNS
+    if [ "$MODE" = default ] && [ "$N" -gt "$DEDICATED" ]; then N=$DEDICATED; fi
     "$BIN/mio_server" 127.0.0.1:0 "${ARGS[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
     SERVER=$!
     for _ in $(seq 100); do
@@ -78,7 +85,7 @@ for MODE in $MODES; do
     sleep 0.2
     BEFORE=$(rss_kib "$SERVER")
 
-    coproc LOAD { exec "$BIN/load" "$ADDR" --conns "$CONNS" --messages "$MESSAGES" \
+    coproc LOAD { exec "$BIN/load" "$ADDR" --conns "$N" --messages "$MESSAGES" \
         --window "$WINDOW" --pause "${ARGS[@]}"; }
     LOAD_PID=$LOAD_PID
     read -r IDLE_LINE <&"${LOAD[0]}"
@@ -109,14 +116,14 @@ for MODE in $MODES; do
         STATUS=1
     fi
 
-    PER_IDLE=$(awk -v a="$IDLE" -v b="$BEFORE" -v n="$CONNS" 'BEGIN { printf "%.2f", (a - b) / n }')
-    PER_ECHO=$(awk -v a="$ECHOED" -v b="$BEFORE" -v n="$CONNS" 'BEGIN { printf "%.2f", (a - b) / n }')
+    PER_IDLE=$(awk -v a="$IDLE" -v b="$BEFORE" -v n="$N" 'BEGIN { printf "%.2f", (a - b) / n }')
+    PER_ECHO=$(awk -v a="$ECHOED" -v b="$BEFORE" -v n="$N" 'BEGIN { printf "%.2f", (a - b) / n }')
     MSGS=$(sed -E 's/^echoed ([0-9]+) of ([0-9]+) .*/\1 \/ \2/' <<<"$ECHO_LINE")
     BAD=$(sed -E 's/.*; ([0-9]+) corrupted, ([0-9]+) connections failed.*/\1 \/ \2/' <<<"$ECHO_LINE")
     MIBS=$(sed -E 's/.* ([0-9.]+) MiB\/s each way.*/\1/' <<<"$ECHO_LINE")
     RATE=$(sed -E 's/.* ([0-9]+) messages\/s.*/\1/' <<<"$ECHO_LINE")
     CPU=$(awk -v t=$((CPU1 - CPU0)) -v hz="$TICK" 'BEGIN { printf "%.2f", t / hz }')
-    ROWS+=("| $MODE | $CONNS | $BEFORE | $IDLE | **$PER_IDLE** | $ECHOED | $PER_ECHO | $MSGS | $BAD | $MIBS | $RATE | $CPU |")
+    ROWS+=("| $MODE | $N | $BEFORE | $IDLE | **$PER_IDLE** | $ECHOED | $PER_ECHO | $MSGS | $BAD | $MIBS | $RATE | $CPU |")
 done
 
 # Backpressure: a few connections send 16 messages of 100 KB to 1 MiB without reading their

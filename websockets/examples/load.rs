@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example load -- ADDR [--conns N] [--messages M] [--window W]
-//!     [--min BYTES] [--max BYTES] [--threads T] [--read-delay-ms MS] [--pause]
+//!     [--min BYTES] [--max BYTES] [--threads T] [--read-delay-ms MS] [--deflate PRESET] [--pause]
 //! ```
 //!
 //! Defaults: 10,000 connections, 10 messages each of 16 B to 4 KiB (sizes and contents drawn
@@ -25,6 +25,10 @@
 //! With `--read-delay-ms`, connections send (up to their window) for that long before reading
 //! any echo, so the server's writes back up and must be resumed after `WouldBlock`.
 //!
+//! With `--deflate PRESET` (`default`, `low-memory`, `shared`: the server's presets), every
+//! connection offers permessage-deflate with that preset's parameters and, once agreed, uses the
+//! same kind of codecs as the server; a connection the server declines counts as failed.
+//!
 //! With `--pause`, the generator waits for a line on stdin after phases 1 and 2, so that a
 //! script can measure the server in between. It exits with status 1 if any message was lost,
 //! corrupted or reordered, or any connection failed.
@@ -39,8 +43,17 @@ use lowbit_websockets::handshake::Handshake;
 use lowbit_websockets::{
     CHUNK_SIZE_LOW_MEMORY, CloseCode, Conn, Error, OpCode, READ_LIMIT_STANDARD,
 };
+#[cfg(feature = "deflate")]
+use lowbit_websockets::{offer, verify_response};
+
+#[path = "common/ws.rs"]
+mod ws;
+
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+#[cfg(feature = "deflate")]
+use ws::Codecs;
+use ws::{Preset, Ws};
 
 /// Settings from the command line.
 #[derive(Debug, Clone)]
@@ -55,6 +68,8 @@ struct Settings {
     pause: bool,
     /// Send for this long before reading any echo.
     read_delay: Duration,
+    /// Offer permessage-deflate with this preset's parameters (and use its codecs).
+    preset: Option<Preset>,
 }
 
 fn main() -> ExitCode {
@@ -86,6 +101,7 @@ fn parse_args() -> Result<Settings, String> {
         threads: 2,
         pause: false,
         read_delay: Duration::ZERO,
+        preset: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -102,6 +118,13 @@ fn parse_args() -> Result<Settings, String> {
             "--max" => s.max = number("--max")?,
             "--threads" => s.threads = number("--threads")?.max(1),
             "--pause" => s.pause = true,
+            "--deflate" => {
+                let name = args.next().unwrap_or_default();
+                s.preset = Some(Preset::parse(&name).ok_or_else(|| {
+                    let names: Vec<&str> = Preset::ALL.iter().map(|(n, _)| *n).collect();
+                    format!("--deflate takes one of: {}", names.join(", "))
+                })?);
+            }
             "--read-delay-ms" => {
                 s.read_delay = Duration::from_millis(number("--read-delay-ms")? as u64);
             }
@@ -112,7 +135,7 @@ fn parse_args() -> Result<Settings, String> {
     if s.addr.is_empty() {
         return Err(
             "usage: load ADDR [--conns N] [--messages M] [--window W] [--min B] \
-                    [--max B] [--threads T] [--read-delay-ms MS] [--pause]"
+                    [--max B] [--threads T] [--read-delay-ms MS] [--deflate PRESET] [--pause]"
                 .to_owned(),
         );
     }
@@ -124,6 +147,11 @@ fn parse_args() -> Result<Settings, String> {
 
 /// The messages: slices of one ASCII pattern (valid as text and as binary), chosen per
 /// connection and index by a hash, so the checker regenerates the expected bytes for free.
+///
+/// The pattern is JSON-like records of words and numbers drawn by a seeded generator: it
+/// compresses roughly like chat or API traffic even with a 1 KiB deflate window. (Random bytes
+/// would make the small-window presets look pathological: with nothing to match, C zlib at
+/// memory level 2 closes a Huffman block every 256 literals.)
 struct Messages {
     pattern: Vec<u8>,
     min: usize,
@@ -135,10 +163,23 @@ struct Messages {
 
 impl Messages {
     fn new(s: &Settings) -> Self {
+        const WORDS: [&str; 16] = [
+            "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+            "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
+        ];
         let mut state = 0x5eed_u64;
-        let pattern = (0..2 * s.max + 64)
-            .map(|_| b'!' + (splitmix(&mut state) % 94) as u8)
-            .collect();
+        let mut pattern = String::new();
+        while pattern.len() < (2 * s.max + 64).max(64 * 1024) {
+            let id = splitmix(&mut state) % 1_000_000;
+            let user = WORDS[(splitmix(&mut state) % 16) as usize];
+            pattern.push_str(&format!("{{\"id\":{id},\"user\":\"{user}\",\"text\":\""));
+            for _ in 0..3 + splitmix(&mut state) % 12 {
+                pattern.push_str(WORDS[(splitmix(&mut state) % 16) as usize]);
+                pattern.push(' ');
+            }
+            pattern.push_str("\"},\n");
+        }
+        let pattern = pattern.into_bytes();
         Self {
             pattern,
             min: s.min,
@@ -173,7 +214,7 @@ fn splitmix(state: &mut u64) -> u64 {
 
 /// One client connection during the echo and close phases.
 struct Client {
-    conn: Conn<TcpStream>,
+    conn: Ws<TcpStream>,
     sent: usize,
     received: usize,
     buf: Vec<u8>,
@@ -201,30 +242,55 @@ struct Faults {
 fn run(s: &Settings) -> io::Result<bool> {
     let url = format!("ws://{}/", s.addr);
     let started = Instant::now();
-    let conns = open_all(s, &url)?;
+    let opened = open_all(s, &url)?;
     let opened_in = started.elapsed();
-    let mut clients: Vec<Client> = conns
-        .into_iter()
-        .map(|conn| Client {
+    let mut clients = Vec::with_capacity(opened.len());
+    let agreed_extension = opened.first().and_then(|(_, e)| e.clone());
+    #[cfg(feature = "deflate")]
+    let codecs = s
+        .preset
+        .map(Codecs::new)
+        .transpose()
+        .map_err(io::Error::other)?;
+    for (conn, extensions) in opened {
+        let conn = match (s.preset, extensions) {
+            (None, _) => Ws::Plain(conn),
+            #[cfg(feature = "deflate")]
+            (Some(_), Some(ext)) => {
+                let Some(codecs) = &codecs else {
+                    unreachable!("built with the preset")
+                };
+                let agreed = verify_response(codecs.params(), [ext.as_str()])
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| {
+                        io::Error::other("the server's deflate answer did not verify")
+                    })?;
+                codecs.wrap(conn, &agreed).map_err(io::Error::other)?
+            }
+            (Some(_), _) => return Err(io::Error::other("the server declined permessage-deflate")),
+        };
+        clients.push(Client {
             conn,
             sent: 0,
             received: 0,
             buf: Vec::new(),
             phase: Phase::Echoing,
-        })
-        .collect();
+        });
+    }
     println!(
-        "idle {} connections opened in {:.2} s",
+        "idle {} connections opened in {:.2} s; extensions: {}",
         clients.len(),
-        opened_in.as_secs_f64()
+        opened_in.as_secs_f64(),
+        agreed_extension.as_deref().unwrap_or("none")
     );
     pause(s.pause)?;
 
     let mut poll = Poll::new()?;
     for (i, c) in clients.iter_mut().enumerate() {
-        c.conn.get_ref().set_nonblocking(true)?;
-        c.conn.set_corked(true);
-        let fd = c.conn.get_ref().as_raw_fd();
+        c.conn.conn().get_ref().set_nonblocking(true)?;
+        c.conn.conn_mut().set_corked(true);
+        let fd = c.conn.conn().get_ref().as_raw_fd();
         poll.registry().register(
             &mut SourceFd(&fd),
             Token(i),
@@ -352,12 +418,28 @@ fn pause(enabled: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// A connection just opened, and the `Sec-WebSocket-Extensions` value agreed.
+type Opened = (Conn<TcpStream>, Option<String>);
+
 /// Opens `s.conns` connections, `s.threads` handshakes at a time.
-fn open_all(s: &Settings, url: &str) -> io::Result<Vec<Conn<TcpStream>>> {
+fn open_all(s: &Settings, url: &str) -> io::Result<Vec<Opened>> {
     let handshake = Handshake::new()
         .read_limit(READ_LIMIT_STANDARD)
         .chunk_size(CHUNK_SIZE_LOW_MEMORY);
-    let per_thread: Vec<io::Result<Vec<Conn<TcpStream>>>> = std::thread::scope(|scope| {
+    #[cfg(feature = "deflate")]
+    let handshake = match s.preset {
+        Some(preset) => {
+            let params = preset.params();
+            handshake.client_extensions(offer(&params), move |values| {
+                match verify_response(&params, values.iter().copied()) {
+                    Ok(_) => Ok(()),
+                    Err(_) => Err("the permessage-deflate answer breaks rfc 7692"),
+                }
+            })
+        }
+        None => handshake,
+    };
+    let per_thread: Vec<io::Result<Vec<Opened>>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..s.threads)
             .map(|t| {
                 let handshake = &handshake;
@@ -385,14 +467,14 @@ fn open_all(s: &Settings, url: &str) -> io::Result<Vec<Conn<TcpStream>>> {
     Ok(all)
 }
 
-fn open_one(handshake: &Handshake, addr: &str, url: &str) -> io::Result<Conn<TcpStream>> {
+fn open_one(handshake: &Handshake, addr: &str, url: &str) -> io::Result<Opened> {
     let tcp = TcpStream::connect(addr)?;
     tcp.set_nodelay(true)?;
     tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
     let opened = handshake
         .connect_stream(tcp, url)
         .map_err(|e| io::Error::other(format!("handshake: {e}")))?;
-    Ok(opened.conn)
+    Ok((opened.conn, opened.extensions))
 }
 
 /// What the echo phase shares between connections.
@@ -430,7 +512,7 @@ fn drive_echo(id: usize, c: &mut Client, ctx: &mut Echo<'_>) -> bool {
                 Err(e) => return fail(c, ctx.faults, &e),
             }
         }
-        if c.conn.has_pending_writes() {
+        if c.conn.conn().has_pending_writes() {
             match c.conn.flush() {
                 Ok(()) => {}
                 Err(e) if e.is_would_block() => {}
@@ -484,7 +566,7 @@ fn drive_close(c: &mut Client) -> bool {
     }
     let mut sink = [0u8; 256];
     loop {
-        match c.conn.get_mut().read(&mut sink) {
+        match c.conn.conn_mut().get_mut().read(&mut sink) {
             Ok(0) => {
                 c.phase = Phase::Done;
                 return true;

@@ -47,11 +47,26 @@ use std::net::{Shutdown, SocketAddr};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "deflate")]
+use std::sync::{Arc, Mutex};
+
 use lowbit_websockets::handshake::Handshake;
 use lowbit_websockets::handshake::cooper::DEFAULT_MAX_HEAD;
-use lowbit_websockets::{CHUNK_SIZE_LOW_MEMORY, Conn, Error, OpCode, READ_LIMIT_STANDARD};
+#[cfg(feature = "deflate")]
+use lowbit_websockets::{Agreed, negotiate};
+use lowbit_websockets::{CHUNK_SIZE_LOW_MEMORY, Error, OpCode, READ_LIMIT_STANDARD};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
+
+#[path = "common/ws.rs"]
+mod ws;
+
+#[cfg(feature = "deflate")]
+use ws::Codecs;
+use ws::Preset;
+
+/// The layer of an open connection over this server's stream.
+type Ws = ws::Ws<Io>;
 
 /// The listening socket's token (`usize::MAX` is reserved by mio).
 const LISTENER: Token = Token(usize::MAX - 1);
@@ -70,18 +85,33 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 fn main() -> ExitCode {
     let mut addr = "127.0.0.1:9002".to_owned();
-    for arg in std::env::args().skip(1) {
+    let mut preset = None;
+    let names: Vec<&str> = Preset::ALL.iter().map(|(n, _)| *n).collect();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
-            // The deflate presets this build offers, for scripts (none yet).
-            "--presets" => return ExitCode::SUCCESS,
+            // The deflate presets this build offers, for scripts.
+            "--presets" => {
+                println!("{}", names.join(" "));
+                return ExitCode::SUCCESS;
+            }
+            "--deflate" => match args.next().as_deref().and_then(Preset::parse) {
+                Some(p) => preset = Some(p),
+                None => {
+                    eprintln!("mio_server: --deflate takes one of: {}", names.join(", "));
+                    return ExitCode::FAILURE;
+                }
+            },
             _ if arg.starts_with("--") => {
-                eprintln!("mio_server: unknown option {arg}; usage: mio_server [ADDR]");
+                eprintln!(
+                    "mio_server: unknown option {arg}; usage: mio_server [ADDR] [--deflate PRESET]"
+                );
                 return ExitCode::FAILURE;
             }
             _ => addr = arg,
         }
     }
-    match run(&addr) {
+    match run(&addr, preset) {
         Ok(totals) => {
             eprintln!(
                 "mio_server: {} connections accepted, {} handshakes failed, {} messages \
@@ -123,8 +153,57 @@ struct Totals {
     peak_open: usize,
 }
 
+/// What every connection's handshake and upgrade share.
+struct Server {
+    handshake: Handshake,
+    /// The deflate layer's builder, when a preset is on.
+    #[cfg(feature = "deflate")]
+    codecs: Option<Codecs>,
+    /// What the extension hook agreed for the handshake running now (one at a time: one thread).
+    #[cfg(feature = "deflate")]
+    agreed: Arc<Mutex<Option<Agreed>>>,
+}
+
+impl Server {
+    fn new(preset: Option<Preset>) -> io::Result<Self> {
+        let handshake = Handshake::new()
+            .read_limit(READ_LIMIT_STANDARD)
+            .chunk_size(CHUNK_SIZE_LOW_MEMORY);
+        #[cfg(feature = "deflate")]
+        {
+            let agreed = Arc::new(Mutex::new(None));
+            let codecs = preset
+                .map(Codecs::new)
+                .transpose()
+                .map_err(io::Error::other)?;
+            let handshake = match &codecs {
+                Some(codecs) => {
+                    let params = *codecs.params();
+                    let slot = Arc::clone(&agreed);
+                    handshake.server_extensions(move |offers| {
+                        let (agreed, response) = negotiate(offers.iter().copied(), &params)?;
+                        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(agreed);
+                        Some(response)
+                    })
+                }
+                None => handshake,
+            };
+            Ok(Self {
+                handshake,
+                codecs,
+                agreed,
+            })
+        }
+        #[cfg(not(feature = "deflate"))]
+        match preset {
+            Some(_) => Err(io::Error::other("this build has no deflate")),
+            None => Ok(Self { handshake }),
+        }
+    }
+}
+
 /// Runs the event loop until ctrl-c.
-fn run(addr: &str) -> io::Result<Totals> {
+fn run(addr: &str, preset: Option<Preset>) -> io::Result<Totals> {
     let addr: SocketAddr = addr
         .parse()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: {e}")))?;
@@ -144,9 +223,7 @@ fn run(addr: &str) -> io::Result<Totals> {
     );
     io::stdout().flush()?;
 
-    let handshake = Handshake::new()
-        .read_limit(READ_LIMIT_STANDARD)
-        .chunk_size(CHUNK_SIZE_LOW_MEMORY);
+    let server = Server::new(preset)?;
     let mut table = Table::default();
     let mut totals = Totals::default();
     let mut events = Events::with_capacity(1024);
@@ -171,7 +248,7 @@ fn run(addr: &str) -> io::Result<Totals> {
                 WAKER => return Ok(totals),
                 LISTENER => accept_all(&listener, poll.registry(), &mut table, &mut totals),
                 Token(id) => {
-                    if drive(id, &handshake, poll.registry(), &mut table, &mut totals) {
+                    if drive(id, &server, poll.registry(), &mut table, &mut totals) {
                         again.push(id);
                     }
                 }
@@ -179,7 +256,7 @@ fn run(addr: &str) -> io::Result<Totals> {
         }
         std::mem::swap(&mut again, &mut retry);
         for id in retry.drain(..) {
-            if drive(id, &handshake, poll.registry(), &mut table, &mut totals) {
+            if drive(id, &server, poll.registry(), &mut table, &mut totals) {
                 again.push(id);
             }
         }
@@ -341,7 +418,7 @@ enum Next {
 /// another turn.
 fn drive(
     id: usize,
-    handshake: &Handshake,
+    server: &Server,
     registry: &Registry,
     table: &mut Table,
     t: &mut Totals,
@@ -361,7 +438,7 @@ fn drive(
             let Some(Connection::Upgrading(u)) = table.slots[id].take() else {
                 unreachable!("only a handshake accepts");
             };
-            match upgrade(handshake, u) {
+            match upgrade(server, u) {
                 Some(ws) => {
                     table.slots[id] = Some(Connection::Open(Open {
                         ws,
@@ -369,7 +446,7 @@ fn drive(
                         echo: None,
                     }));
                     // The client may have sent frames with its head: read them now.
-                    drive(id, handshake, registry, table, t)
+                    drive(id, server, registry, table, t)
                 }
                 None => {
                     // `upgrade` consumed the socket, which is closed now; only the slot is left.
@@ -389,7 +466,7 @@ fn drive(
                 shut: false,
                 deadline: Instant::now() + LINGER_TIMEOUT,
             }));
-            drive(id, handshake, registry, table, t)
+            drive(id, server, registry, table, t)
         }
         Next::Drop => {
             match table.slots[id] {
@@ -440,52 +517,26 @@ fn head_complete(head: &[u8], scanned: &mut usize) -> bool {
     found
 }
 
-/// Runs the handshake over the buffered head; `None` if it failed (the refusal, if any, has
-/// been written).
-fn upgrade(handshake: &Handshake, u: Upgrading) -> Option<Ws> {
+/// Runs the handshake over the buffered head and wraps the connection in the layer agreed;
+/// `None` if it failed (the refusal, if any, has been written).
+fn upgrade(server: &Server, u: Upgrading) -> Option<Ws> {
     let io = Io::replaying(u.tcp, u.head);
-    let mut conn = handshake.accept(io).ok()?.conn;
+    let opened = server.handshake.accept(io).ok()?;
+    let mut conn = opened.conn;
     conn.get_mut().end_handshake();
     conn.set_corked(true);
+    #[cfg(feature = "deflate")]
+    if let Some(codecs) = &server.codecs {
+        let agreed = server
+            .agreed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let (Some(agreed), Some(_)) = (agreed, opened.extensions) {
+            return codecs.wrap(conn, &agreed).ok();
+        }
+    }
     Some(Ws::Plain(conn))
-}
-
-/// The message layer of an open connection.
-enum Ws {
-    /// No extension.
-    Plain(Conn<Io>),
-}
-
-impl Ws {
-    fn conn(&self) -> &Conn<Io> {
-        match self {
-            Self::Plain(c) => c,
-        }
-    }
-
-    fn conn_mut(&mut self) -> &mut Conn<Io> {
-        match self {
-            Self::Plain(c) => c,
-        }
-    }
-
-    fn read_message<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<(OpCode, &'b [u8]), Error> {
-        match self {
-            Self::Plain(c) => c.read_message(buf),
-        }
-    }
-
-    fn write_message(&mut self, op: OpCode, payload: &[u8]) -> Result<(), Error> {
-        match self {
-            Self::Plain(c) => c.write_message(op, payload),
-        }
-    }
-
-    fn flush(&mut self) -> Result<(), Error> {
-        match self {
-            Self::Plain(c) => c.flush(),
-        }
-    }
 }
 
 /// Echoes messages until the socket would block or the turn's budget is spent.
