@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release --example load -- ADDR [--conns N] [--messages M] [--window W]
-//!     [--min BYTES] [--max BYTES] [--threads T] [--read-delay-ms MS] [--deflate PRESET] [--pause]
+//!     [--min BYTES] [--max BYTES] [--threads T] [--read-delay-ms MS] [--deflate PRESET]
+//!     [--random] [--pause]
 //! ```
 //!
 //! Defaults: 10,000 connections, 10 messages each of 16 B to 4 KiB (sizes and contents drawn
@@ -70,6 +71,8 @@ struct Settings {
     read_delay: Duration,
     /// Offer permessage-deflate with this preset's parameters (and use its codecs).
     preset: Option<Preset>,
+    /// Random printable bytes instead of JSON-like text (about 82 % after deflate).
+    random: bool,
 }
 
 fn main() -> ExitCode {
@@ -102,6 +105,7 @@ fn parse_args() -> Result<Settings, String> {
         pause: false,
         read_delay: Duration::ZERO,
         preset: None,
+        random: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -118,6 +122,7 @@ fn parse_args() -> Result<Settings, String> {
             "--max" => s.max = number("--max")?,
             "--threads" => s.threads = number("--threads")?.max(1),
             "--pause" => s.pause = true,
+            "--random" => s.random = true,
             "--deflate" => {
                 let name = args.next().unwrap_or_default();
                 s.preset = Some(Preset::parse(&name).ok_or_else(|| {
@@ -135,7 +140,7 @@ fn parse_args() -> Result<Settings, String> {
     if s.addr.is_empty() {
         return Err(
             "usage: load ADDR [--conns N] [--messages M] [--window W] [--min B] \
-                    [--max B] [--threads T] [--read-delay-ms MS] [--deflate PRESET] [--pause]"
+                    [--max B] [--threads T] [--read-delay-ms MS] [--deflate PRESET] [--random] [--pause]"
                 .to_owned(),
         );
     }
@@ -151,7 +156,8 @@ fn parse_args() -> Result<Settings, String> {
 /// The pattern is JSON-like records of words and numbers drawn by a seeded generator: it
 /// compresses roughly like chat or API traffic even with a 1 KiB deflate window. (Random bytes
 /// would make the small-window presets look pathological: with nothing to match, C zlib at
-/// memory level 2 closes a Huffman block every 256 literals.)
+/// memory level 2 closes a Huffman block every 256 literals.) `--random` chooses random
+/// printable bytes instead, which deflate cannot shrink much.
 struct Messages {
     pattern: Vec<u8>,
     min: usize,
@@ -168,8 +174,15 @@ impl Messages {
             "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
         ];
         let mut state = 0x5eed_u64;
+        let size = (2 * s.max + 64).max(64 * 1024);
+        if s.random {
+            let pattern = (0..size)
+                .map(|_| b'!' + (splitmix(&mut state) % 94) as u8)
+                .collect();
+            return Self::with_pattern(pattern, s);
+        }
         let mut pattern = String::new();
-        while pattern.len() < (2 * s.max + 64).max(64 * 1024) {
+        while pattern.len() < size {
             let id = splitmix(&mut state) % 1_000_000;
             let user = WORDS[(splitmix(&mut state) % 16) as usize];
             pattern.push_str(&format!("{{\"id\":{id},\"user\":\"{user}\",\"text\":\""));
@@ -179,7 +192,10 @@ impl Messages {
             }
             pattern.push_str("\"},\n");
         }
-        let pattern = pattern.into_bytes();
+        Self::with_pattern(pattern.into_bytes(), s)
+    }
+
+    fn with_pattern(pattern: Vec<u8>, s: &Settings) -> Self {
         Self {
             pattern,
             min: s.min,

@@ -127,6 +127,11 @@ fn main() -> ExitCode {
                 totals.writes_resumed,
                 totals.reads_resumed
             );
+            if let Some((c, d)) = totals.pools_created {
+                eprintln!(
+                    "mio_server: the shared pools made {c} compressors and {d} decompressors"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -149,6 +154,8 @@ struct Totals {
     writes_resumed: u64,
     /// Reads that met `WouldBlock` inside a message and were repeated later.
     reads_resumed: u64,
+    /// Codecs the shared deflate pools made: compressors, decompressors.
+    pools_created: Option<(usize, usize)>,
     open: usize,
     peak_open: usize,
 }
@@ -245,7 +252,14 @@ fn run(addr: &str, preset: Option<Preset>) -> io::Result<Totals> {
         }
         for event in &events {
             match event.token() {
-                WAKER => return Ok(totals),
+                WAKER => {
+                    #[cfg(feature = "deflate")]
+                    {
+                        totals.pools_created =
+                            server.codecs.as_ref().and_then(Codecs::pools_created);
+                    }
+                    return Ok(totals);
+                }
                 LISTENER => accept_all(&listener, poll.registry(), &mut table, &mut totals),
                 Token(id) => {
                     if drive(id, &server, poll.registry(), &mut table, &mut totals) {

@@ -81,6 +81,12 @@ impl Codecs {
         })
     }
 
+    /// How many compressors and decompressors the shared pools made (their peak use).
+    #[allow(dead_code)] // the server reports it; the load generator does not
+    pub(crate) fn pools_created(&self) -> Option<(usize, usize)> {
+        self.pools.as_ref().map(|(c, d)| (c.created(), d.created()))
+    }
+
     pub(crate) fn params(&self) -> &DeflateParams {
         &self.params
     }
