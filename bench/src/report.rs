@@ -403,10 +403,21 @@ pub fn write(root: &Path, inp: &Inputs<'_>) -> String {
         "\n![ratios against targets](bench/ratios.svg)\n\nThe chart shows each targeted ratio \
          (bar) against its target (tick); green bars meet their target."
     );
-    let _ = std::fs::write(root.join("BENCHMARKS.md"), &md);
+    // The scale section comes from `scale/run.sh`, not from this harness: keep it.
+    let path = root.join("BENCHMARKS.md");
+    if let Ok(old) = std::fs::read_to_string(&path) {
+        if let Some(at) = old.find(SCALE_HEADING) {
+            md.push('\n');
+            md.push_str(&old[at..]);
+        }
+    }
+    let _ = std::fs::write(&path, &md);
     let _ = std::fs::write(root.join("bench/ratios.svg"), svg(&bars));
     md
 }
+
+/// The marker opening the section `scale/run.sh` writes into `BENCHMARKS.md`.
+const SCALE_HEADING: &str = "<!-- scale:begin";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
