@@ -18,6 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lowbit_websockets::handshake::Handshake;
+use lowbit_websockets::{Agreed, Deflate, DeflateParams, negotiate};
 
 /// The largest message echoed.
 const READ_LIMIT: usize = 64 << 20;
@@ -50,17 +51,22 @@ fn main() -> ExitCode {
     if let Err(e) = handler {
         eprintln!("echo_server: cannot install the ctrl-c handler: {e}");
     }
-    let deflate = if no_deflate { "off" } else { "not built yet" };
+    let deflate = if no_deflate { "off" } else { "on" };
     match local {
         Some(a) => eprintln!("echo_server: listening on ws://{a} (deflate: {deflate})"),
         None => eprintln!("echo_server: listening on {addr}"),
     }
 
-    let handshake = Arc::new(
-        Handshake::new()
-            .read_limit(READ_LIMIT)
-            .chunk_size(CHUNK_SIZE),
-    );
+    let mut handshake = Handshake::new()
+        .read_limit(READ_LIMIT)
+        .chunk_size(CHUNK_SIZE);
+    if !no_deflate {
+        // Accept the first permessage-deflate offer we can honour, stating every parameter.
+        handshake = handshake.server_extensions(|offers| {
+            negotiate(offers, &DeflateParams::default()).map(|(_, response)| response)
+        });
+    }
+    let handshake = Arc::new(handshake);
     for tcp in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
             break;
@@ -106,9 +112,23 @@ fn serve(handshake: &Handshake, tcp: TcpStream) {
         Ok(opened) => {
             let mut conn = opened.conn;
             let _ = conn.get_ref().set_read_timeout(None);
-            let outcome = common::echo(&mut conn, &mut stats).map_err(|e| e.to_string());
-            linger(conn.get_mut());
-            outcome
+            match opened.extensions.as_deref().map(Agreed::server_side) {
+                Some(Ok(agreed)) => match Deflate::new(conn, &agreed, &DeflateParams::default()) {
+                    Ok(mut peer) => {
+                        let outcome =
+                            common::echo(&mut peer, &mut stats).map_err(|e| e.to_string());
+                        linger(peer.get_mut().get_mut());
+                        outcome
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
+                Some(Err(e)) => Err(e.to_string()),
+                None => {
+                    let outcome = common::echo(&mut conn, &mut stats).map_err(|e| e.to_string());
+                    linger(conn.get_mut());
+                    outcome
+                }
+            }
         }
         Err(e) => Err(e.to_string()),
     };
