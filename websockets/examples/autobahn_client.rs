@@ -13,8 +13,10 @@ mod common;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::net::TcpStream;
+
 use lowbit_websockets::handshake::{Handshake, HandshakeError};
-use lowbit_websockets::{Conn, OpCode};
+use lowbit_websockets::{Conn, Deflate, DeflateParams, Error, OpCode, offer, verify_response};
 
 const AGENT: &str = "lowbit";
 /// The largest message (the performance cases send up to 16 MiB).
@@ -27,12 +29,19 @@ fn main() -> ExitCode {
     let (args, no_deflate) = common::parse_args();
     let base = args.first().map_or("ws://127.0.0.1:9001", String::as_str);
     let base = base.trim_end_matches('/');
-    if !no_deflate {
-        eprintln!("autobahn_client: permessage-deflate is not built yet; running without it");
-    }
-    let handshake = Handshake::new()
+    let mut handshake = Handshake::new()
         .read_limit(READ_LIMIT)
         .chunk_size(CHUNK_SIZE);
+    if !no_deflate {
+        // Offer permessage-deflate (with `client_max_window_bits`, so the server may lower our
+        // window) and refuse an answer the offer does not allow.
+        let params = DeflateParams::default();
+        handshake = handshake.client_extensions(offer(&params), move |answers| {
+            verify_response(&params, answers)
+                .map(|_| ())
+                .map_err(|_| "permessage-deflate answer not allowed by our offer")
+        });
+    }
 
     let count = match case_count(&handshake, base) {
         Ok(n) => n,
@@ -45,9 +54,9 @@ fn main() -> ExitCode {
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={AGENT}");
         let mut stats = common::Echoed::default();
-        let outcome = open(&handshake, &url)
+        let outcome = open_case(&handshake, &url)
             .map_err(|e| e.to_string())
-            .and_then(|mut conn| common::echo(&mut conn, &mut stats).map_err(|e| e.to_string()));
+            .and_then(|peer| run_case(peer, &mut stats).map_err(|e| e.to_string()));
         match outcome {
             Ok(()) => eprintln!(
                 "case {case}/{count}: closed after {} messages",
@@ -70,10 +79,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(handshake: &Handshake, url: &str) -> Result<Conn<std::net::TcpStream>, HandshakeError> {
+fn open(handshake: &Handshake, url: &str) -> Result<Conn<TcpStream>, HandshakeError> {
     let conn = handshake.connect(url)?.conn;
     conn.get_ref().set_read_timeout(Some(READ_TIMEOUT))?;
     Ok(conn)
+}
+
+/// A case's connection: plain, or with the permessage-deflate the server agreed to.
+enum CasePeer {
+    Plain(Conn<TcpStream>),
+    Deflate(Box<Deflate<TcpStream>>),
+}
+
+fn open_case(handshake: &Handshake, url: &str) -> Result<CasePeer, Box<dyn std::error::Error>> {
+    let opened = handshake.connect(url)?;
+    opened.conn.get_ref().set_read_timeout(Some(READ_TIMEOUT))?;
+    let params = DeflateParams::default();
+    Ok(match opened.extensions.as_deref() {
+        None => CasePeer::Plain(opened.conn),
+        Some(answer) => match verify_response(&params, [answer])? {
+            Some(agreed) => CasePeer::Deflate(Box::new(Deflate::new(opened.conn, &agreed, &params)?)),
+            None => CasePeer::Plain(opened.conn),
+        },
+    })
+}
+
+fn run_case(peer: CasePeer, stats: &mut common::Echoed) -> Result<(), Error> {
+    match peer {
+        CasePeer::Plain(mut conn) => common::echo(&mut conn, stats),
+        CasePeer::Deflate(mut deflate) => common::echo(deflate.as_mut(), stats),
+    }
 }
 
 /// Reads the number of cases: one text message, then the server's close.
