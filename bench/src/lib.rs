@@ -72,7 +72,7 @@ pub fn cases() -> Vec<Case> {
     add(&mut v, "mem.w1.memcpy64k".into(), || {
         mem::memcpy(MIB, 64 * 1024)
     });
-    for (s, size) in [("16", 16), ("1k", 1024)] {
+    for (s, size) in [("16", 16), ("1k", 1024), ("8k", 8192)] {
         for (d, dir) in [("sc", Dir::ServerToClient), ("cs", Dir::ClientToServer)] {
             let g = format!("mem.w3.{s}.{d}");
             add(&mut v, format!("{g}.ours"), || {
@@ -245,6 +245,24 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
             raw,
             Unit::Ns,
             Target::Peer(1.5),
+        ),
+        row(
+            "W3 8 KiB server→client, write + read",
+            "mem",
+            "mem.w3.8k.sc",
+            "ours",
+            raw,
+            Unit::Ns,
+            Target::None,
+        ),
+        row(
+            "W3 8 KiB client→server, write + read",
+            "mem",
+            "mem.w3.8k.cs",
+            "ours",
+            raw,
+            Unit::Ns,
+            Target::None,
         ),
         row(
             "W3 16 B one-way, flush per message",
