@@ -5,9 +5,12 @@ use std::hint::black_box;
 use std::io::{Read, Write};
 
 use futures::SinkExt;
-use lowbit_websockets::{CHUNK_SIZE_LOW_MEMORY, Conn, OpCode, READ_LIMIT_STANDARD, Role};
+use lowbit_websockets::{
+    CHUNK_SIZE_LOW_MEMORY, Conn, Deflate, DeflateParams, OpCode, READ_LIMIT_STANDARD, Role,
+};
 
 use crate::alloc::{Snapshot, snapshot};
+use crate::deflate;
 use crate::mem::{Dir, payload, runtime};
 use crate::pipe::{MemPipe, mem_pair};
 
@@ -383,5 +386,210 @@ pub fn heap_rows() -> Vec<HeapRow> {
         heap_tungstenite(),
         heap_fastwebsockets(),
         heap_yawc(),
+    ]
+}
+
+/// Ours with permessage-deflate (default parameters: level 1, window 15, context takeover).
+fn ours_deflate(dir: Dir, stream: bool, reader: bool) -> AllocRow {
+    let chunk = CHUNK_SIZE_LOW_MEMORY;
+    let (server, client) = deflate::ours_pair(&DeflateParams::default(), chunk);
+    let (mut w, mut r) = match dir {
+        Dir::ServerToClient => (server, client),
+        Dir::ClientToServer => (client, server),
+    };
+    let data = deflate::json_records(1 << 20);
+    let mut buf = Vec::new();
+    let mut piece = [0u8; 4096];
+    let mut t = Tally::default();
+    for i in 0..WARM + MSGS {
+        let s0 = snapshot();
+        if stream {
+            w.stream_message(OpCode::Binary, 0, chunk, &data[..])
+                .expect("stream");
+        } else {
+            w.write_message(OpCode::Binary, &data).expect("write");
+        }
+        if i >= WARM {
+            t.write(&s0);
+        }
+        let s0 = snapshot();
+        if reader {
+            let mut rd = r.message_reader().expect("reader");
+            while rd.read(&mut piece).expect("read") > 0 {}
+        } else {
+            let (_, p) = r.read_message(&mut buf).expect("read");
+            black_box(p.len());
+        }
+        if i >= WARM {
+            t.read(&s0);
+        }
+    }
+    let what = match (stream, reader) {
+        (true, _) => "deflate stream_message",
+        (_, true) => "deflate message_reader",
+        _ => "deflate write_message / read_message",
+    };
+    t.row("ours", format!("{what}, 1 MiB JSON-like {}", dir_name(dir)))
+}
+
+/// yawc with permessage-deflate at level 1.
+fn yawc_deflate(dir: Dir) -> AllocRow {
+    let (a, b) = mem_pair();
+    let opts = yawc::Options::default()
+        .with_limits(4 << 20, 8 << 20)
+        .with_compression_level(yawc::CompressionLevel::fast());
+    let ext = Some("permessage-deflate");
+    let (wr, rr) = dir.roles();
+    let role = |r| {
+        if r == Role::Client {
+            yawc::Role::Client
+        } else {
+            yawc::Role::Server
+        }
+    };
+    let mut w =
+        yawc::WebSocket::from_stream_with_extensions(a, role(wr), ext, opts.clone()).expect("yawc");
+    let mut r = yawc::WebSocket::from_stream_with_extensions(b, role(rr), ext, opts).expect("yawc");
+    let data = bytes::Bytes::from(deflate::json_records(1 << 20));
+    let rt = runtime();
+    let mut t = Tally::default();
+    rt.block_on(async {
+        for i in 0..WARM + MSGS {
+            let s0 = snapshot();
+            w.send(yawc::Frame::binary(data.clone()))
+                .await
+                .expect("send");
+            if i >= WARM {
+                t.write(&s0);
+            }
+            let s0 = snapshot();
+            let f = r.next_frame().await.expect("read");
+            black_box(f.payload().len());
+            drop(f);
+            if i >= WARM {
+                t.read(&s0);
+            }
+        }
+    });
+    t.row(
+        "yawc",
+        format!("deflate, 1 MiB JSON-like {}", dir_name(dir)),
+    )
+}
+
+/// Deflate allocation rows.
+#[must_use]
+pub fn deflate_alloc_rows() -> Vec<AllocRow> {
+    let mut v = Vec::new();
+    for dir in [Dir::ServerToClient, Dir::ClientToServer] {
+        v.push(ours_deflate(dir, false, false));
+        v.push(ours_deflate(dir, true, false));
+        v.push(ours_deflate(dir, false, true));
+        v.push(yawc_deflate(dir));
+    }
+    v
+}
+
+/// Heap of one client `Deflate` connection with `params`: idle, and after writing one 1 MiB
+/// JSON-like message (compressed) and reading one (inflated).
+fn heap_ours_deflate(params: &DeflateParams, chunk: usize, label: &str) -> HeapRow {
+    const SIZE: usize = 1 << 20;
+    let (mut a2, mut b) = mem_pair();
+    // Pre-grow both directions of the pipe.
+    a2.write_all(&vec![0; 2 * SIZE]).expect("pre-grow");
+    let mut sink = vec![0; 2 * SIZE];
+    b.read_exact(&mut sink).expect("drain");
+    b.write_all(&sink).expect("pre-grow");
+    a2.read_exact(&mut sink).expect("drain");
+    drop(sink);
+    let offer = lowbit_websockets::offer(params);
+    let (server_agreed, response) =
+        lowbit_websockets::negotiate([offer.as_bytes()], params).expect("negotiated");
+    let client_agreed = lowbit_websockets::verify_response(params, [response.as_bytes()])
+        .expect("valid")
+        .expect("accepted");
+    let mut server = Deflate::new(
+        Conn::server(a2, 4 << 20, chunk).expect("conn"),
+        &server_agreed,
+        params,
+    )
+    .expect("deflate");
+    let data = deflate::json_records(SIZE);
+    server.write_message(OpCode::Binary, &data).expect("write");
+    let mut buf = Vec::with_capacity(2 * SIZE);
+    let s0 = snapshot();
+    let mut c = Deflate::new(
+        Conn::client(b, 4 << 20, chunk).expect("conn"),
+        &client_agreed,
+        params,
+    )
+    .expect("deflate");
+    let idle = snapshot().live_since(&s0);
+    c.write_message(OpCode::Binary, &data).expect("write");
+    let (_, p) = c.read_message(&mut buf).expect("read");
+    assert_eq!(p.len(), SIZE);
+    let after = snapshot().live_since(&s0);
+    drop(server);
+    HeapRow {
+        lib: label.to_string(),
+        idle,
+        after,
+    }
+}
+
+/// yawc with deflate: heap of one client connection.
+fn heap_yawc_deflate() -> HeapRow {
+    const SIZE: usize = 1 << 20;
+    let (a, b) = mem_pair();
+    let opts = yawc::Options::default()
+        .with_limits(4 << 20, 8 << 20)
+        .with_compression_level(yawc::CompressionLevel::fast());
+    let ext = Some("permessage-deflate");
+    let rt = runtime();
+    let mut server =
+        yawc::WebSocket::from_stream_with_extensions(a, yawc::Role::Server, ext, opts.clone())
+            .expect("yawc");
+    let data = bytes::Bytes::from(deflate::json_records(SIZE));
+    rt.block_on(async {
+        server
+            .send(yawc::Frame::binary(data.clone()))
+            .await
+            .expect("send");
+    });
+    let s0 = snapshot();
+    let mut c = yawc::WebSocket::from_stream_with_extensions(b, yawc::Role::Client, ext, opts)
+        .expect("yawc");
+    let idle = snapshot().live_since(&s0);
+    rt.block_on(async {
+        c.send(yawc::Frame::binary(data.clone()))
+            .await
+            .expect("send");
+        let f = c.next_frame().await.expect("read");
+        black_box(f.payload().len());
+    });
+    let after = snapshot().live_since(&s0);
+    drop(server);
+    HeapRow {
+        lib: "yawc + deflate (level 1)".into(),
+        idle,
+        after,
+    }
+}
+
+/// Deflate heap rows.
+#[must_use]
+pub fn deflate_heap_rows() -> Vec<HeapRow> {
+    vec![
+        heap_ours_deflate(
+            &DeflateParams::default(),
+            CHUNK_SIZE_LOW_MEMORY,
+            "ours + Deflate, default parameters (zlib-rs, window 15), 4 KiB chunks",
+        ),
+        heap_ours_deflate(
+            &DeflateParams::low_memory(),
+            CHUNK_SIZE_LOW_MEMORY,
+            "ours + Deflate, `DeflateParams::low_memory()` on zlib-rs, 4 KiB chunks",
+        ),
+        heap_yawc_deflate(),
     ]
 }

@@ -5,12 +5,15 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use std::io::Read;
+
 use futures::SinkExt;
-use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush};
+use lowbit_websockets::{Conn, Deflate, DeflateParams, OpCode};
+use zlib_rs::{DeflateFlush, InflateFlush};
 
 use crate::harness::Body;
-use crate::mem::runtime;
-use crate::pipe::mem_pair;
+use crate::mem::{Path, runtime};
+use crate::pipe::{MemPipe, mem_pair};
 
 /// Which phase a case reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub enum Phase {
     Compress,
     /// The reading side: unframe and inflate.
     Inflate,
+    /// Both sides.
+    Both,
 }
 
 /// `len` bytes of newline-separated JSON-like records from a fixed seed: varied ids, names,
@@ -71,8 +76,8 @@ pub fn json_records(len: usize) -> Vec<u8> {
 #[must_use]
 pub fn bare(phase: Phase, size: usize) -> Body {
     let data = json_records(size);
-    let mut c = Deflate::new(1, false, 15);
-    let mut d = Inflate::new(false, 15);
+    let mut c = zlib_rs::Deflate::new(1, false, 15);
+    let mut d = zlib_rs::Inflate::new(false, 15);
     let mut packed = vec![0u8; size + size / 8 + 1024];
     let mut plain = vec![0u8; size + 1024];
     Box::new(move |iters| {
@@ -83,7 +88,7 @@ pub fn bare(phase: Phase, size: usize) -> Body {
             c.compress(&data, &mut packed, DeflateFlush::SyncFlush)
                 .expect("compress");
             let n = (c.total_out() - before) as usize;
-            if phase == Phase::Compress {
+            if phase != Phase::Inflate {
                 spent += t.elapsed();
             }
             let t = Instant::now();
@@ -92,7 +97,7 @@ pub fn bare(phase: Phase, size: usize) -> Body {
                 .expect("inflate");
             let m = (d.total_out() - before) as usize;
             assert_eq!(m, size, "bare codec round trip");
-            if phase == Phase::Inflate {
+            if phase != Phase::Compress {
                 spent += t.elapsed();
             }
             black_box(&plain);
@@ -105,7 +110,7 @@ pub fn bare(phase: Phase, size: usize) -> Body {
 #[must_use]
 pub fn bare_ratio(size: usize) -> f64 {
     let data = json_records(size);
-    let mut c = Deflate::new(1, false, 15);
+    let mut c = zlib_rs::Deflate::new(1, false, 15);
     let mut packed = vec![0u8; size + size / 8 + 1024];
     c.compress(&data, &mut packed, DeflateFlush::SyncFlush)
         .expect("compress");
@@ -136,17 +141,102 @@ pub fn yawc(phase: Phase, size: usize) -> Body {
                 w.send(yawc::Frame::binary(data.clone()))
                     .await
                     .expect("send");
-                if phase == Phase::Compress {
+                if phase != Phase::Inflate {
                     spent += t.elapsed();
                 }
                 let t = Instant::now();
                 let f = r.next_frame().await.expect("read");
                 assert_eq!(f.payload().len(), size, "yawc round trip");
-                if phase == Phase::Inflate {
+                if phase != Phase::Compress {
                     spent += t.elapsed();
                 }
             }
             spent
         })
     })
+}
+
+/// A connected (server, client) pair of ours with permessage-deflate as negotiated from
+/// `params` (default: level 1, window 15, context takeover).
+pub fn ours_pair(params: &DeflateParams, chunk: usize) -> (Deflate<MemPipe>, Deflate<MemPipe>) {
+    let (a, b) = mem_pair();
+    let offer = lowbit_websockets::offer(params);
+    let (server_agreed, response) =
+        lowbit_websockets::negotiate([offer.as_bytes()], params).expect("negotiated");
+    let client_agreed = lowbit_websockets::verify_response(params, [response.as_bytes()])
+        .expect("valid response")
+        .expect("accepted");
+    let limit = 4 << 20;
+    let server = Deflate::new(
+        Conn::server(a, limit, chunk).expect("conn"),
+        &server_agreed,
+        params,
+    )
+    .expect("deflate");
+    let client = Deflate::new(
+        Conn::client(b, limit, chunk).expect("conn"),
+        &client_agreed,
+        params,
+    )
+    .expect("deflate");
+    (server, client)
+}
+
+/// Ours: the `Deflate` decorator, server to client, `write_message` (or `stream_message`) and
+/// `read_message` (or the message reader).
+#[must_use]
+pub fn ours(phase: Phase, size: usize, chunk: usize, path: Path) -> Body {
+    let (mut w, mut r) = ours_pair(&DeflateParams::default(), chunk);
+    let data = json_records(size);
+    let mut buf = Vec::new();
+    let mut piece = vec![0u8; 64 * 1024];
+    Box::new(move |iters| {
+        let mut spent = Duration::ZERO;
+        for _ in 0..iters {
+            let t = Instant::now();
+            match path {
+                Path::Stream => w
+                    .stream_message(OpCode::Binary, 0, chunk, &data[..])
+                    .expect("stream"),
+                _ => w.write_message(OpCode::Binary, &data).expect("write"),
+            }
+            if phase != Phase::Inflate {
+                spent += t.elapsed();
+            }
+            let t = Instant::now();
+            match path {
+                Path::Reader => {
+                    let mut rd = r.message_reader().expect("reader");
+                    let mut total = 0;
+                    loop {
+                        let n = rd.read(&mut piece).expect("read");
+                        if n == 0 {
+                            break;
+                        }
+                        total += n;
+                    }
+                    assert_eq!(total, size, "ours deflate round trip");
+                }
+                _ => {
+                    let (_, p) = r.read_message(&mut buf).expect("read");
+                    assert_eq!(p.len(), size, "ours deflate round trip");
+                }
+            }
+            if phase != Phase::Compress {
+                spent += t.elapsed();
+            }
+        }
+        spent
+    })
+}
+
+/// Wire size / original size of one message through ours (16 KiB frames, headers included).
+#[must_use]
+pub fn ours_ratio(size: usize) -> f64 {
+    let (mut w, r) = ours_pair(&DeflateParams::default(), 16 * 1024);
+    w.write_message(OpCode::Binary, &json_records(size))
+        .expect("write");
+    w.flush().expect("flush");
+    // Wire bytes (frame headers included) waiting at the reading end.
+    r.get_ref().get_ref().unread() as f64 / size as f64
 }

@@ -50,7 +50,7 @@ impl Plan {
             }
         } else {
             Self {
-                rounds: 61,
+                rounds: 41,
                 sample: Duration::from_millis(40),
             }
         };

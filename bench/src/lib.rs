@@ -72,7 +72,7 @@ pub fn cases() -> Vec<Case> {
     add(&mut v, "mem.w1.memcpy64k".into(), || {
         mem::memcpy(MIB, 64 * 1024)
     });
-    for (s, size) in [("16", 16), ("1k", 1024)] {
+    for (s, size) in [("16", 16), ("1k", 1024), ("8k", 8192)] {
         for (d, dir) in [("sc", Dir::ServerToClient), ("cs", Dir::ClientToServer)] {
             let g = format!("mem.w3.{s}.{d}");
             add(&mut v, format!("{g}.ours"), || {
@@ -125,7 +125,24 @@ pub fn cases() -> Vec<Case> {
         let g = format!("mem.w4{p}");
         add(&mut v, format!("{g}.raw"), || deflate::bare(phase, MIB));
         add(&mut v, format!("{g}.yawc"), || deflate::yawc(phase, MIB));
+        add(&mut v, format!("{g}.ours"), || {
+            deflate::ours(phase, MIB, K16, Path::Message)
+        });
+        add(&mut v, format!("{g}.ours4k"), || {
+            deflate::ours(phase, MIB, K4, Path::Message)
+        });
     }
+    let both = deflate::Phase::Both;
+    add(&mut v, "mem.w5d.raw".into(), || deflate::bare(both, MIB));
+    add(&mut v, "mem.w5d.message16k".into(), || {
+        deflate::ours(both, MIB, K16, Path::Message)
+    });
+    add(&mut v, "mem.w5d.stream16k".into(), || {
+        deflate::ours(both, MIB, K16, Path::Stream)
+    });
+    add(&mut v, "mem.w5d.reader16k".into(), || {
+        deflate::ours(both, MIB, K16, Path::Reader)
+    });
     for (d, dir) in [("sc", Dir::ServerToClient), ("cs", Dir::ClientToServer)] {
         let g = format!("mem.w5.{d}");
         add(&mut v, format!("{g}.stream16k"), || {
@@ -230,6 +247,24 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
             Target::Peer(1.5),
         ),
         row(
+            "W3 8 KiB server→client, write + read",
+            "mem",
+            "mem.w3.8k.sc",
+            "ours",
+            raw,
+            Unit::Ns,
+            Target::None,
+        ),
+        row(
+            "W3 8 KiB client→server, write + read",
+            "mem",
+            "mem.w3.8k.cs",
+            "ours",
+            raw,
+            Unit::Ns,
+            Target::None,
+        ),
+        row(
             "W3 16 B one-way, flush per message",
             "tcp",
             "tcp.w3.flush1",
@@ -263,7 +298,7 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
         Target::None
     };
     v.push(row(
-        "W4 deflate 1 MiB JSON-like, compress phase",
+        "W4 deflate 1 MiB JSON-like, compress phase, 16 KiB chunks",
         "mem",
         "mem.w4c",
         "ours",
@@ -272,7 +307,7 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
         deflate_target,
     ));
     v.push(row(
-        "W4 deflate 1 MiB JSON-like, inflate phase",
+        "W4 deflate 1 MiB JSON-like, inflate phase, 16 KiB chunks",
         "mem",
         "mem.w4i",
         "ours",
@@ -280,6 +315,17 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
         mib,
         deflate_target,
     ));
+    for (p, pn) in [("c", "compress"), ("i", "inflate")] {
+        v.push(row(
+            &format!("W4 deflate 1 MiB JSON-like, {pn} phase, 4 KiB chunks"),
+            "mem",
+            &format!("mem.w4{p}"),
+            "ours4k",
+            Some(("raw", "bare zlib-rs")),
+            mib,
+            deflate_target,
+        ));
+    }
     for (t, tn) in [("unix", "unix"), ("tcp", "tcp")] {
         v.push(row(
             "W1 1 MiB server→client, 16 KiB chunks",
@@ -296,6 +342,21 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
             &format!("{t}.w2"),
             "ours16k",
             Some(("raw", "raw socket")),
+            mib,
+            Target::None,
+        ));
+    }
+    for (name, what) in [
+        ("message16k", "write_message + read_message"),
+        ("stream16k", "stream_message + read_message"),
+        ("reader16k", "write_message + message_reader"),
+    ] {
+        v.push(row(
+            &format!("W5 deflate 1 MiB server→client, {what} (both phases)"),
+            "mem",
+            "mem.w5d",
+            name,
+            Some(("raw", "bare zlib-rs, both phases")),
             mib,
             Target::None,
         ));
@@ -348,7 +409,11 @@ pub fn run_all() {
     let (allocs, heap) = if filtered {
         (Vec::new(), Vec::new())
     } else {
-        (allocs::alloc_rows(), allocs::heap_rows())
+        let mut a = allocs::alloc_rows();
+        a.extend(allocs::deflate_alloc_rows());
+        let mut h = allocs::heap_rows();
+        h.extend(allocs::deflate_heap_rows());
+        (a, h)
     };
     let plan = Plan::from_env();
     let samples = harness::run(cases(), plan);
@@ -385,6 +450,7 @@ pub fn run_all() {
             heap: &heap,
             plan,
             deflate_ratio: deflate::bare_ratio(MIB),
+            ours_deflate_ratio: deflate::ours_ratio(MIB),
             ours_deflate,
             load: (load0, loadavg()),
             seconds: started.elapsed().as_secs_f64(),

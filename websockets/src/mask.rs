@@ -94,6 +94,78 @@ pub fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
     xor_copy(dst, src, key);
 }
 
+/// Copies below this many bytes go to `copy_from_slice`: glibc copies them with vector moves.
+const COPY_WIDE_FROM: usize = 4096;
+
+/// Copies `src` into `dst` (same length), at the same speed whatever their relative alignment.
+///
+/// From 4 KiB up glibc 2.36 copies with `rep movsb`, which on AMD Zen 3 runs at ~2 GB/s
+/// instead of ~30 when source and destination differ in alignment (as a frame header makes
+/// them), and a forward copy whose destination is 1..63 bytes ahead of its source modulo 4 KiB
+/// stalls on false store-to-load dependencies. So wide copies use AVX2 with aligned stores,
+/// backwards in that case (`bench/`: the `mem.w1` rows with 16 KiB chunks copy 16 KiB this way).
+pub(crate) fn copy(dst: &mut [u8], src: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if src.len() >= COPY_WIDE_FROM && std::is_x86_feature_detected!("avx2") {
+        let ahead = (dst.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize) & 4095;
+        if (1..64).contains(&ahead) {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { copy_backward_avx2(dst, src) };
+        } else {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { copy_forward_avx2(dst, src) };
+        }
+        return;
+    }
+    dst.copy_from_slice(src);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn copy_forward_avx2(dst: &mut [u8], src: &[u8]) {
+    use std::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_store_si256};
+    assert_eq!(dst.len(), src.len(), "copy: length mismatch");
+    let head = ((dst.as_ptr() as usize).wrapping_neg() & 31).min(dst.len());
+    let (dh, dst) = dst.split_at_mut(head);
+    let (sh, src) = src.split_at(head);
+    dh.copy_from_slice(sh);
+    let mut d = dst.chunks_exact_mut(32);
+    let mut s = src.chunks_exact(32);
+    for (dc, sc) in (&mut d).zip(&mut s) {
+        // SAFETY: both chunks are exactly 32 bytes; `dc` starts 32-byte aligned (the head was
+        // split off for that and every chunk is 32 bytes), as `_mm256_store_si256` requires;
+        // `_mm256_loadu_si256` accepts any alignment.
+        unsafe {
+            let v = _mm256_loadu_si256(sc.as_ptr().cast::<__m256i>());
+            _mm256_store_si256(dc.as_mut_ptr().cast::<__m256i>(), v);
+        }
+    }
+    d.into_remainder().copy_from_slice(s.remainder());
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn copy_backward_avx2(dst: &mut [u8], src: &[u8]) {
+    use std::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_store_si256};
+    assert_eq!(dst.len(), src.len(), "copy: length mismatch");
+    let n = dst.len();
+    let tail = ((dst.as_ptr() as usize + n) & 31).min(n);
+    let (dst, dt) = dst.split_at_mut(n - tail);
+    let (src, st) = src.split_at(n - tail);
+    dt.copy_from_slice(st);
+    let mut d = dst.rchunks_exact_mut(32);
+    let mut s = src.rchunks_exact(32);
+    for (dc, sc) in (&mut d).zip(&mut s) {
+        // SAFETY: both chunks are exactly 32 bytes; `dc` ends, so starts, 32-byte aligned (the
+        // tail was split off for that), as `_mm256_store_si256` requires.
+        unsafe {
+            let v = _mm256_loadu_si256(sc.as_ptr().cast::<__m256i>());
+            _mm256_store_si256(dc.as_mut_ptr().cast::<__m256i>(), v);
+        }
+    }
+    d.into_remainder().copy_from_slice(s.remainder());
+}
+
 /// The portable path alone, for benchmarks against the dispatched one.
 #[doc(hidden)]
 pub fn apply_mask_portable(buf: &mut [u8], key: [u8; 4], offset: usize) {
@@ -132,6 +204,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn copy_is_exact_at_every_alignment_and_direction() {
+        let src: Vec<u8> = (0..20_000u32).map(|i| (i * 31 + 7) as u8).collect();
+        for src_at in [0, 3, 32] {
+            for dst_at in [0, 1, 10, 31, 32, 33, 63, 64, 100, 4095] {
+                for len in [0, 1, 255, 4095, 4096, 4097, 5000, 16_385] {
+                    let mut dst = vec![0u8; len + 4200];
+                    copy(&mut dst[dst_at..dst_at + len], &src[src_at..src_at + len]);
+                    assert_eq!(&dst[dst_at..dst_at + len], &src[src_at..src_at + len]);
+                    assert!(dst[..dst_at].iter().all(|&b| b == 0));
+                    assert!(dst[dst_at + len..].iter().all(|&b| b == 0));
+                }
+            }
+        }
+        // Overlapping in memory is impossible (`&mut` and `&`), but the backward path is taken
+        // whenever the destination is just ahead modulo 4 KiB: check it directly.
+        let mut big = vec![0u8; 3 * 4096];
+        let (a, b) = big.split_at_mut(4096);
+        a.copy_from_slice(&src[..4096]);
+        let start = (a.as_ptr() as usize + 4096 + 16).wrapping_sub(b.as_ptr() as usize) & 4095;
+        copy(&mut b[start..start + 4096], a);
+        assert_eq!(&b[start..start + 4096], &src[..4096]);
     }
 
     #[test]

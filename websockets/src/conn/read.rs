@@ -132,7 +132,7 @@ impl<S: Read + Write> Conn<S> {
         buf.truncate(plen);
         match header.mask {
             Some(key) => mask::mask_copy(buf, payload, key, 0),
-            None => buf.copy_from_slice(payload),
+            None => mask::copy(buf, payload),
         }
         self.rpos += len + plen;
         if header.opcode == OpCode::Text {
@@ -250,7 +250,7 @@ impl<S: Read + Write> Conn<S> {
             let src = &self.rbuf[self.rpos..self.rpos + n];
             match f.mask {
                 Some(key) => mask::mask_copy(&mut dst[..n], src, key, f.offset),
-                None => dst[..n].copy_from_slice(src),
+                None => mask::copy(&mut dst[..n], src),
             }
             self.rpos += n;
             n

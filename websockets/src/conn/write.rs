@@ -119,7 +119,7 @@ impl<S: Read + Write> Conn<S> {
                         done += n;
                     }
                     None if len - done <= free => {
-                        self.wbuf[dst..dst + len - done].copy_from_slice(&payload[done..]);
+                        mask::copy(&mut self.wbuf[dst..dst + len - done], &payload[done..]);
                         self.wend += len - done;
                         done = len;
                     }
