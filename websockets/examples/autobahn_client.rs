@@ -98,7 +98,9 @@ fn open_case(handshake: &Handshake, url: &str) -> Result<CasePeer, Box<dyn std::
     Ok(match opened.extensions.as_deref() {
         None => CasePeer::Plain(opened.conn),
         Some(answer) => match verify_response(&params, [answer])? {
-            Some(agreed) => CasePeer::Deflate(Box::new(Deflate::new(opened.conn, &agreed, &params)?)),
+            Some(agreed) => {
+                CasePeer::Deflate(Box::new(Deflate::new(opened.conn, &agreed, &params)?))
+            }
             None => CasePeer::Plain(opened.conn),
         },
     })

@@ -282,7 +282,16 @@ impl<S: Read + Write, C: Compressor, D: Decompressor> Deflate<S, C, D> {
             let at = self.rx.len;
             let cap = self.read_limit.saturating_add(1);
             if buf.len() <= at {
-                let grown = buf.len().saturating_mul(2).max(at + GROW_MIN).min(cap);
+                // Double for amortised growth, but never far beyond what the input left can
+                // plausibly inflate to: the 4-byte tail at the end of a message must not
+                // zero-fill a second message's worth of buffer.
+                let likely = at + GROW_MIN.max((n - pos).saturating_mul(4));
+                let grown = buf
+                    .len()
+                    .saturating_mul(2)
+                    .min(likely)
+                    .max(at + GROW_MIN)
+                    .min(cap);
                 resize_exact(buf, grown.max(at));
             }
             let room = buf.len().min(cap) - at;
