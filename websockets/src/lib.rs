@@ -29,6 +29,10 @@
 //! # Ok::<(), lowbit_websockets::Error>(())
 //! ```
 //!
+//! A server and a client over TCP, with the opening handshake, are in the `handshake` module's
+//! docs; permessage-deflate wraps a `Conn` in `Deflate` (feature `deflate`), which implements
+//! the same [`Peer`] trait.
+//!
 //! ## Memory
 //! A connection allocates its read and scratch buffers once, in the constructor: about two
 //! chunk sizes (8207 bytes with [`CHUNK_SIZE_LOW_MEMORY`]). Messages are read into the caller's
