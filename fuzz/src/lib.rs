@@ -5,8 +5,8 @@ use std::borrow::Borrow;
 use std::io::{self, Read, Write};
 
 use lowbit_websockets::{
-    Agreed, CloseCode, Conn, ContextTakeover, Decoded, Deflate, DeflateParams, Direction, Header,
-    OpCode, Role, WindowBits,
+    Agreed, CloseCode, Conn, ContextTakeover, DEFLATE_TAIL, Decoded, Decompressor, Deflate,
+    DeflateParams, Direction, Header, OpCode, Role, WindowBits,
 };
 
 /// A `Read + Write` stream that reads the fuzz input and records what is written.
@@ -549,4 +549,35 @@ pub fn assert_same_seen(a: &Seen, b: &Seen) {
     if a.2 != b.2 {
         assert_eq!(loose(a), loose(b), "{a:?} {b:?}");
     }
+}
+
+/// Feeds `input` to `inflater` in pieces of `piece` bytes, then the RFC 7692 tail, through an
+/// output of `out_len` bytes, as `Deflate` does; stops at an error, at `limit` inflated bytes, or
+/// when a call makes no progress on input that remains (the decorator fails the message then).
+/// Checks that no call claims more input or output than it was given. Returns the bytes inflated.
+pub fn inflate_in_pieces(
+    inflater: &mut impl Decompressor,
+    input: &[u8],
+    piece: usize,
+    out_len: usize,
+    limit: usize,
+) -> usize {
+    let (mut out, mut total) = (vec![0; out_len], 0);
+    for chunk in input.chunks(piece).chain([&DEFLATE_TAIL[..]]) {
+        let mut at = 0;
+        loop {
+            let Ok(p) = inflater.decompress(&chunk[at..], &mut out) else {
+                return total;
+            };
+            assert!(p.consumed <= chunk.len() - at && p.written <= out.len());
+            (at, total) = (at + p.consumed, total + p.written);
+            if total > limit || (p.consumed == 0 && p.written == 0 && at < chunk.len()) {
+                return total;
+            }
+            if at == chunk.len() && p.written < out.len() {
+                break;
+            }
+        }
+    }
+    total
 }
