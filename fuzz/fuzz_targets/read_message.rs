@@ -12,5 +12,6 @@ fuzz_target!(|data: &[u8]| {
         assert!(op.is_data_start() && payload.len() <= limit || op == OpCode::Close);
         assert!(op != OpCode::Text || std::str::from_utf8(payload).is_ok());
     }
+    assert!(buf.capacity() <= limit.max(250), "{}", buf.capacity());
     check_written(role, &conn.get_ref().written);
 });

@@ -437,7 +437,13 @@ fn frame_just_over_the_read_limit_is_refused_and_one_at_it_is_echoed() {
 #[test]
 fn ping_flood_gets_every_pong_without_allocating_per_ping() {
     const PINGS: u64 = 10_000;
-    let server = Server::echo(1);
+    // A blocking server: each pong is written whole before the next ping is read, so none may
+    // be coalesced, whatever the socket buffers hold.
+    let handler = |stream: TcpStream| {
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        serve_echo(Conn::server(stream, LIMIT, CHUNK_SIZE_LOW_MEMORY).unwrap())
+    };
+    let server = Server::new(vec![Box::new(handler)]);
     let stream = server.connect();
     let mut writer = stream.try_clone().unwrap();
     let sender = thread::spawn(move || {

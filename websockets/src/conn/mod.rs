@@ -589,6 +589,33 @@ mod tests {
         assert!(buf.capacity() <= LIMIT, "{} reserved", buf.capacity());
     }
 
+    /// The same for small messages read whole from the read buffer (the fast path): growing
+    /// the caller's buffer from 290 to 291 bytes used to reserve 580, past a limit of 292.
+    #[test]
+    fn small_messages_reserve_no_more_than_the_limit() {
+        const LIMIT: usize = 292;
+        let mut wire = Vec::new();
+        for len in [100, 290, 291] {
+            let header = Header {
+                fin: true,
+                rsv: 0,
+                opcode: OpCode::Binary,
+                mask: None,
+                payload_len: len as u64,
+            };
+            let mut h = [0; MAX_HEADER_LEN];
+            let n = header.encode(&mut h);
+            wire.extend_from_slice(&h[..n]);
+            wire.resize(wire.len() + len, 1);
+        }
+        let mut conn = Conn::client(io::Cursor::new(wire), LIMIT, 4096).unwrap();
+        let mut buf = Vec::new();
+        for len in [100, 290, 291] {
+            assert_eq!(conn.read_message(&mut buf).unwrap().1.len(), len);
+            assert!(buf.capacity() <= LIMIT, "{} reserved", buf.capacity());
+        }
+    }
+
     /// Found by the `write_resume` fuzz target: pings arriving while each pong goes out a byte
     /// at a time used to append every pong behind the one in flight without ever compacting the
     /// control queue, until it ran off its end (a panic any peer could cause).

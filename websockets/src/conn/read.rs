@@ -127,7 +127,7 @@ impl<S: Read + Write> Conn<S> {
         let payload = &avail[len..len + plen];
         // Re-use the caller's initialised bytes; zero-fill only growth (as the general path).
         if buf.len() < plen {
-            buf.resize(plen, 0);
+            resize_exact(buf, plen);
         }
         buf.truncate(plen);
         match header.mask {
