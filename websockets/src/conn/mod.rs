@@ -350,6 +350,15 @@ impl<S: Read + Write> Conn<S> {
             self.ctrl_pos = 0;
             self.ctrl_end = 0;
             self.last_pong_at = None;
+        } else if self.ctrl_pos > 0 {
+            // Move the unsent rest to the front, so the queue never holds more than a frame in
+            // flight, one pong not yet started and a close: 3 control frames, its capacity.
+            self.ctrl_out.copy_within(self.ctrl_pos..self.ctrl_end, 0);
+            self.ctrl_end -= self.ctrl_pos;
+            self.last_pong_at = self
+                .last_pong_at
+                .and_then(|at| at.checked_sub(self.ctrl_pos));
+            self.ctrl_pos = 0;
         }
         if op == OpCode::Pong {
             // RFC 6455 §5.5.3: answering only the most recent ping is allowed.
@@ -504,5 +513,137 @@ impl<S: Read + Write> Peer for Conn<S> {
 
     fn flush(&mut self) -> Result<(), Error> {
         Conn::flush(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Read, Write};
+
+    use super::*;
+    use crate::frame::Decoded;
+
+    /// A stream over `input` whose every other read and write is a `WouldBlock`, the others
+    /// moving one byte: a peer that reads our writes very slowly.
+    struct Trickle {
+        input: Vec<u8>,
+        at: usize,
+        written: Vec<u8>,
+        stall: bool,
+    }
+
+    impl Trickle {
+        fn tick(&mut self) -> io::Result<()> {
+            self.stall = !self.stall;
+            if self.stall {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(())
+        }
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.tick()?;
+            let n = buf.len().min(self.input.len() - self.at).min(1);
+            if n == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            buf[0] = self.input[self.at];
+            self.at += 1;
+            Ok(n)
+        }
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.tick()?;
+            self.written.extend_from_slice(&buf[..1]);
+            Ok(1)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A message at the read limit reserves no more than the limit (`Vec::resize` used to round
+    /// the capacity up to 128 KiB for a 100,000-byte message).
+    #[test]
+    fn a_message_at_the_limit_reserves_no_more_than_the_limit() {
+        const LIMIT: usize = 100_000;
+        let header = Header {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Binary,
+            mask: Some([1, 2, 3, 4]),
+            payload_len: LIMIT as u64,
+        };
+        let mut wire = [0; MAX_HEADER_LEN];
+        let n = header.encode(&mut wire);
+        let mut wire = wire[..n].to_vec();
+        wire.resize(n + LIMIT, 7);
+        let mut conn = Conn::server(io::Cursor::new(wire), LIMIT, 4096).unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(conn.read_message(&mut buf).unwrap().1.len(), LIMIT);
+        assert!(buf.capacity() <= LIMIT, "{} reserved", buf.capacity());
+    }
+
+    /// Found by the `write_resume` fuzz target: pings arriving while each pong goes out a byte
+    /// at a time used to append every pong behind the one in flight without ever compacting the
+    /// control queue, until it ran off its end (a panic any peer could cause).
+    #[test]
+    fn ping_flood_against_a_trickling_writer_keeps_the_control_queue_bounded() {
+        for role in [Role::Client, Role::Server] {
+            let mask = role.expects_masked_incoming().then_some([1, 2, 3, 4]);
+            let mut input = Vec::new();
+            for i in 0..100u64 {
+                let header = Header {
+                    fin: true,
+                    rsv: 0,
+                    opcode: OpCode::Ping,
+                    mask,
+                    payload_len: 8,
+                };
+                let mut h = [0; MAX_HEADER_LEN];
+                let n = header.encode(&mut h);
+                input.extend_from_slice(&h[..n]);
+                let mut body = i.to_be_bytes();
+                if let Some(key) = mask {
+                    mask::apply_mask(&mut body, key, 0);
+                }
+                input.extend_from_slice(&body);
+            }
+            let total = input.len();
+            let stream = Trickle {
+                input,
+                at: 0,
+                written: Vec::new(),
+                stall: false,
+            };
+            let mut conn = Conn::new(stream, role, 1024, 1024).unwrap();
+            let mut buf = Vec::new();
+            while conn.get_ref().at < total {
+                let err = conn.read_message(&mut buf).unwrap_err();
+                assert!(err.is_would_block(), "{err}");
+            }
+            while conn.flush().is_err() {}
+            // Whole pongs went out, the last one answering the last ping.
+            let mut wire = &conn.get_ref().written[..];
+            let mut last = [0; 8];
+            while !wire.is_empty() {
+                let Ok(Decoded::Complete { header, len }) = Header::decode(wire) else {
+                    panic!("a partial frame was written");
+                };
+                assert_eq!((header.opcode, header.payload_len), (OpCode::Pong, 8));
+                last.copy_from_slice(&wire[len..len + 8]);
+                if let Some(key) = header.mask {
+                    mask::apply_mask(&mut last, key, 0);
+                }
+                wire = &wire[len + 8..];
+            }
+            assert_eq!(u64::from_be_bytes(last), 99);
+            assert!(conn.ctrl_end <= conn.ctrl_out.len());
+        }
     }
 }

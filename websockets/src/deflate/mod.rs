@@ -34,7 +34,7 @@ pub use zlib_rs::{ZlibRsCompressor, ZlibRsDecompressor};
 use std::io::{Read, Write};
 
 use crate::close::CloseCode;
-use crate::conn::read::Step;
+use crate::conn::read::{Step, resize_exact};
 use crate::conn::{Conn, Peer};
 use crate::error::{Error, ProtocolError};
 use crate::frame::{OpCode, RSV1};
@@ -267,7 +267,7 @@ impl<S: Read + Write, C: Compressor, D: Decompressor> Deflate<S, C, D> {
         let end = at + remaining as usize;
         if buf.len() < end {
             let grown = buf.len().saturating_mul(2).max(at + GROW_MIN).min(end);
-            buf.resize(grown, 0);
+            resize_exact(buf, grown);
         }
         let stop = buf.len().min(end);
         self.rx.len += self.conn.read_data(&mut buf[at..stop])?;
@@ -283,7 +283,7 @@ impl<S: Read + Write, C: Compressor, D: Decompressor> Deflate<S, C, D> {
             let cap = self.read_limit.saturating_add(1);
             if buf.len() <= at {
                 let grown = buf.len().saturating_mul(2).max(at + GROW_MIN).min(cap);
-                buf.resize(grown.max(at), 0);
+                resize_exact(buf, grown.max(at));
             }
             let room = buf.len().min(cap) - at;
             let p = match self
@@ -433,6 +433,43 @@ impl<S: Read + Write, C: Compressor, D: Decompressor> Peer for Deflate<S, C, D> 
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::frame::Role;
+
+    /// Found by the hostile-peer suite: a bomb inflating past a 64 KiB limit left the caller's
+    /// buffer with 128 KiB reserved (`Vec::resize` rounds the capacity up by doubling), twice
+    /// what the read limit promises.
+    #[test]
+    fn inflating_past_the_limit_reserves_no_more_than_the_limit() {
+        const LIMIT: usize = 64 * 1024;
+        let params = DeflateParams::default();
+        let (agreed, _) = negotiate([offer(&params)], &params).unwrap();
+        let mirrored = Agreed {
+            outgoing: agreed.incoming,
+            incoming: agreed.outgoing,
+        };
+        for size in [LIMIT - 1000, LIMIT, LIMIT + 1, 4 << 20] {
+            let sink = Conn::new(Cursor::new(Vec::new()), Role::Client, size, 1 << 16).unwrap();
+            let mut bomber = Deflate::new(sink, &mirrored, &params).unwrap();
+            bomber
+                .write_message(OpCode::Binary, &vec![0; size])
+                .unwrap();
+            let wire = bomber.get_ref().get_ref().get_ref().clone();
+            let conn = Conn::new(Cursor::new(wire), Role::Server, LIMIT, 4096).unwrap();
+            let mut server = Deflate::new(conn, &agreed, &params).unwrap();
+            let mut buf = Vec::new();
+            let result = server.read_message(&mut buf).map(|(_, p)| p.len());
+            assert_eq!(result.ok(), (size <= LIMIT).then_some(size));
+            assert!(
+                buf.capacity() <= LIMIT + 1,
+                "{size}: {} reserved",
+                buf.capacity()
+            );
+        }
+    }
+
     /// Codecs move with their connection to another thread.
     #[test]
     fn codecs_are_send() {

@@ -260,6 +260,62 @@ pub struct Agreed {
     pub incoming: Direction,
 }
 
+impl Agreed {
+    /// The server's side of an agreement, read back from the response value [`negotiate`]
+    /// produced (it states every parameter in force), e.g. from a handshake that kept only the
+    /// response string.
+    ///
+    /// ```
+    /// use lowbit_websockets::{Agreed, DeflateParams, negotiate};
+    /// let (agreed, response) = negotiate(["permessage-deflate; server_max_window_bits=10"],
+    ///     &DeflateParams::default()).unwrap();
+    /// assert_eq!(Agreed::server_side(&response)?, agreed);
+    /// # Ok::<(), lowbit_websockets::ExtensionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Any [`ExtensionError`] when `response` is not exactly one valid `permessage-deflate`
+    /// element.
+    pub fn server_side(response: impl AsRef<[u8]>) -> Result<Self, ExtensionError> {
+        let mut found = None;
+        let mut error = None;
+        for_each_element([response], |name, el| match (name, el) {
+            (_, Err(e)) => error = error.or(Some(e)),
+            (n, Ok(el)) if n == PERMESSAGE_DEFLATE.as_bytes() && found.is_none() => {
+                found = Some(el);
+            }
+            (n, Ok(_)) if n == PERMESSAGE_DEFLATE.as_bytes() => {
+                error = error.or(Some(ExtensionError::DuplicateExtension));
+            }
+            (_, Ok(_)) => error = error.or(Some(ExtensionError::UnexpectedExtension)),
+        });
+        if let Some(e) = error {
+            return Err(e);
+        }
+        let el = found.ok_or(ExtensionError::Syntax)?;
+        let takeover = |reset: bool| {
+            if reset {
+                ContextTakeover::Reset
+            } else {
+                ContextTakeover::Keep
+            }
+        };
+        Ok(Self {
+            outgoing: Direction {
+                window_bits: el.server_max_window_bits.unwrap_or(WindowBits::MAX),
+                context_takeover: takeover(el.server_no_context_takeover),
+            },
+            incoming: Direction {
+                window_bits: el
+                    .client_max_window_bits
+                    .flatten()
+                    .unwrap_or(WindowBits::MAX),
+                context_takeover: takeover(el.client_no_context_takeover),
+            },
+        })
+    }
+}
+
 /// A `Sec-WebSocket-Extensions` value that breaks RFC 6455 §9.1 or RFC 7692 §7.1.
 ///
 /// A server only uses these to decline an offer; a client fails the connection (RFC 6455
@@ -1151,6 +1207,7 @@ mod tests {
             for server in &all {
                 let (s, response) = negotiate([offer(client)], server).unwrap();
                 let c = verify_response(client, [&response]).unwrap().unwrap();
+                assert_eq!(Agreed::server_side(&response), Ok(s), "{response}");
                 assert_eq!(c.outgoing, s.incoming, "{client:?} / {server:?}");
                 assert_eq!(c.incoming, s.outgoing, "{client:?} / {server:?}");
                 // Each side's own limits hold.

@@ -5,6 +5,7 @@
 mod support;
 
 mod chaos;
+mod handshake;
 mod roundtrip;
 mod violations;
 
