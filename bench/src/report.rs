@@ -403,9 +403,25 @@ pub fn write(root: &Path, inp: &Inputs<'_>) -> String {
         "\n![ratios against targets](bench/ratios.svg)\n\nThe chart shows each targeted ratio \
          (bar) against its target (tick); green bars meet their target."
     );
+    if let Some(section) = kept_section(root) {
+        md.push('\n');
+        md.push_str(&section);
+        md.push('\n');
+    }
     let _ = std::fs::write(root.join("BENCHMARKS.md"), &md);
     let _ = std::fs::write(root.join("bench/ratios.svg"), svg(&bars));
     md
+}
+
+/// The section another tool keeps in `BENCHMARKS.md` between its markers (`scale/run.sh --write`
+/// writes the scale figures there), carried over unchanged when this report is rewritten.
+fn kept_section(root: &Path) -> Option<String> {
+    const BEGIN: &str = "<!-- scale:begin";
+    const END: &str = "<!-- scale:end -->";
+    let old = std::fs::read_to_string(root.join("BENCHMARKS.md")).ok()?;
+    let start = old.find(BEGIN)?;
+    let end = start + old[start..].find(END)? + END.len();
+    Some(old[start..end].to_owned())
 }
 
 fn esc(s: &str) -> String {
@@ -479,4 +495,29 @@ fn svg(bars: &[(String, f64, f64, bool)]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_section;
+
+    #[test]
+    fn the_scale_section_survives_a_rewrite() {
+        let dir = std::env::temp_dir().join(format!("bench-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let section = "<!-- scale:begin (x) -->\n## Scale\n| a |\n<!-- scale:end -->";
+        std::fs::write(
+            dir.join("BENCHMARKS.md"),
+            format!("# Old\n\ntext\n\n{section}\ntail\n"),
+        )
+        .unwrap();
+        assert_eq!(kept_section(&dir).as_deref(), Some(section));
+        std::fs::write(
+            dir.join("BENCHMARKS.md"),
+            "# Old\n<!-- scale:begin unterminated\n",
+        )
+        .unwrap();
+        assert_eq!(kept_section(&dir), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
