@@ -64,6 +64,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Starts the server in the background (SERVER: its PID, ADDR: its address). The output file is
+# removed first: the shell truncates it only once the child runs, and a stale "listening" line
+# from the previous server would hand out a dead port.
+start_server() {
+    rm -f "$WORK/server.out" "$WORK/server.err"
+    "$BIN/mio_server" 127.0.0.1:0 "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
+    SERVER=$!
+    ADDR=""
+    for _ in $(seq 200); do
+        ADDR=$(awk '/^listening on / { print $3 }' "$WORK/server.out" 2>/dev/null || true)
+        [ -n "$ADDR" ] && return 0
+        sleep 0.05
+    done
+    cat "$WORK/server.err" >&2
+    echo "scale: the server did not start" >&2
+    exit 1
+}
+
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -74,14 +92,7 @@ for MODE in $MODES; do
     if [ "$MODE" != plain ]; then ARGS=(--deflate "$MODE"); fi
     N=$CONNS
     if [ "$MODE" = default ] && [ "$N" -gt "$DEDICATED" ]; then N=$DEDICATED; fi
-    "$BIN/mio_server" 127.0.0.1:0 "${ARGS[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
-    SERVER=$!
-    for _ in $(seq 100); do
-        grep -q '^listening on ' "$WORK/server.out" && break
-        sleep 0.05
-    done
-    ADDR=$(awk '/^listening on / { print $3 }' "$WORK/server.out")
-    [ -n "$ADDR" ] || { cat "$WORK/server.err" >&2; exit 1; }
+    start_server "${ARGS[@]}"
     sleep 0.2
     BEFORE=$(rss_kib "$SERVER")
 
@@ -134,13 +145,7 @@ BACK_ROWS=()
 for MODE in $MODES; do
     ARGS=()
     if [ "$MODE" != plain ]; then ARGS=(--deflate "$MODE"); fi
-    "$BIN/mio_server" 127.0.0.1:0 "${ARGS[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
-    SERVER=$!
-    for _ in $(seq 100); do
-        grep -q '^listening on ' "$WORK/server.out" && break
-        sleep 0.05
-    done
-    ADDR=$(awk '/^listening on / { print $3 }' "$WORK/server.out")
+    start_server "${ARGS[@]}"
     BACK_RC=0
     BACK=$("$BIN/load" "$ADDR" --conns 2 --messages 16 --window 16 --min 100000 --max 1048576 \
         --random --read-delay-ms 500 "${ARGS[@]}" | grep '^echoed') || BACK_RC=$?
