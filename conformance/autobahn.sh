@@ -12,9 +12,9 @@
 #
 # Environment:
 #   ECHO_SERVER_CMD      command run as `$ECHO_SERVER_CMD 127.0.0.1:PORT`
-#                        (default: target/release/examples/echo_server, built here)
+#                        (default: the echo_server example, built here)
 #   AUTOBAHN_CLIENT_CMD  command run as `$AUTOBAHN_CLIENT_CMD ws://127.0.0.1:PORT`
-#                        (default: target/release/examples/autobahn_client, built here)
+#                        (default: the autobahn_client example, built here)
 #   AUTOBAHN_TIMEOUT     seconds one role may take before it is stopped (default 1500)
 set -euo pipefail
 
@@ -31,7 +31,7 @@ case $ROLE in
     *) echo "usage: $0 [server|client|all]" >&2; exit 2 ;;
 esac
 
-read -r -a AUTOBAHN_CLIENT <<<"${AUTOBAHN_CLIENT_CMD:-$ROOT/target/release/examples/autobahn_client}"
+read -r -a AUTOBAHN_CLIENT <<<"${AUTOBAHN_CLIENT_CMD:-$EXAMPLES_DIR/autobahn_client}"
 
 cd "$HERE"
 
@@ -64,8 +64,8 @@ prepare() {
         examples+=(--example autobahn_client)
     fi
     if ((${#examples[@]})); then
-        log "cargo build --release ${examples[*]}"
-        (cd "$ROOT" && cargo build --release "${examples[@]}")
+        log "${BUILD[*]} ${examples[*]}"
+        (cd "$ROOT" && "${BUILD[@]}" "${examples[@]}")
     fi
     mkdir -p "$REPORTS"
     "$PY2" -c '

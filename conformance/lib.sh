@@ -51,14 +51,22 @@ wait_port() {
     return 1
 }
 
-# The echo server command, as an array: $ECHO_SERVER_CMD or the release example.
-read -r -a ECHO_SERVER <<<"${ECHO_SERVER_CMD:-$ROOT/target/release/examples/echo_server}"
+# The cargo profile the examples are built with: `release` by default; CI sets
+# CONFORMANCE_PROFILE=dev to reuse what `cargo test --all-features` already built (the crate is
+# optimised in the dev profile too, see the root Cargo.toml).
+PROFILE=${CONFORMANCE_PROFILE:-release}
+if [[ $PROFILE == dev ]]; then PROFILE_DIR=debug; else PROFILE_DIR=$PROFILE; fi
+BUILD=(cargo build --profile "$PROFILE" --all-features)
+EXAMPLES_DIR=$ROOT/target/$PROFILE_DIR/examples
+
+# The echo server command, as an array: $ECHO_SERVER_CMD or the example.
+read -r -a ECHO_SERVER <<<"${ECHO_SERVER_CMD:-$EXAMPLES_DIR/echo_server}"
 
 # Builds the echo_server example unless ECHO_SERVER_CMD names another command.
 build_echo_server() {
     if [[ -z ${ECHO_SERVER_CMD:-} ]]; then
-        log "cargo build --release --example echo_server"
-        (cd "$ROOT" && cargo build --release --example echo_server)
+        log "${BUILD[*]} --example echo_server"
+        (cd "$ROOT" && "${BUILD[@]}" --example echo_server)
     fi
 }
 

@@ -15,9 +15,9 @@ LOGDIR=$HERE/reports/python_peer
 "$HERE/setup.sh" py3
 build_echo_server
 if [[ -z ${ECHO_CLIENT_CMD:-} ]]; then
-    (cd "$ROOT" && cargo build --release --example echo_client)
+    (cd "$ROOT" && "${BUILD[@]}" --example echo_client)
 fi
-ECHO_CLIENT=${ECHO_CLIENT_CMD:-$ROOT/target/release/examples/echo_client}
+ECHO_CLIENT=${ECHO_CLIENT_CMD:-$EXAMPLES_DIR/echo_client}
 rm -rf "$LOGDIR"
 mkdir -p "$LOGDIR"
 start_echo_server "$LOGDIR/echo_server.log"
