@@ -87,7 +87,7 @@ fn open(handshake: &Handshake, url: &str) -> Result<Conn<TcpStream>, HandshakeEr
 
 /// A case's connection: plain, or with the permessage-deflate the server agreed to.
 enum CasePeer {
-    Plain(Conn<TcpStream>),
+    Plain(Box<Conn<TcpStream>>),
     Deflate(Box<Deflate<TcpStream>>),
 }
 
@@ -96,19 +96,19 @@ fn open_case(handshake: &Handshake, url: &str) -> Result<CasePeer, Box<dyn std::
     opened.conn.get_ref().set_read_timeout(Some(READ_TIMEOUT))?;
     let params = DeflateParams::default();
     Ok(match opened.extensions.as_deref() {
-        None => CasePeer::Plain(opened.conn),
+        None => CasePeer::Plain(Box::new(opened.conn)),
         Some(answer) => match verify_response(&params, [answer])? {
             Some(agreed) => {
                 CasePeer::Deflate(Box::new(Deflate::new(opened.conn, &agreed, &params)?))
             }
-            None => CasePeer::Plain(opened.conn),
+            None => CasePeer::Plain(Box::new(opened.conn)),
         },
     })
 }
 
 fn run_case(peer: CasePeer, stats: &mut common::Echoed) -> Result<(), Error> {
     match peer {
-        CasePeer::Plain(mut conn) => common::echo(&mut conn, stats),
+        CasePeer::Plain(mut conn) => common::echo(conn.as_mut(), stats),
         CasePeer::Deflate(mut deflate) => common::echo(deflate.as_mut(), stats),
     }
 }
