@@ -167,13 +167,8 @@ impl<S: Read + Write> Conn<S> {
 
     /// Writes `wbuf[wpos..wend]` completely.
     pub(super) fn drain_wbuf(&mut self) -> Result<(), Error> {
-        while self.wpos < self.wend {
-            match self.stream.write(&self.wbuf[self.wpos..self.wend]) {
-                Ok(0) => return Err(self.io_fail(io::ErrorKind::WriteZero.into())),
-                Ok(n) => self.wpos += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.io_fail(e)),
-            }
+        if let Err(e) = write_out(&mut self.stream, &self.wbuf[..self.wend], &mut self.wpos) {
+            return Err(self.io_fail(e));
         }
         self.wpos = 0;
         self.wend = 0;
@@ -200,20 +195,27 @@ impl<S: Read + Write> Conn<S> {
         if self.frame_open() {
             return Ok(());
         }
-        while self.ctrl_pos < self.ctrl_end {
-            match self
-                .stream
-                .write(&self.ctrl_out[self.ctrl_pos..self.ctrl_end])
-            {
-                Ok(0) => return Err(self.io_fail(io::ErrorKind::WriteZero.into())),
-                Ok(n) => self.ctrl_pos += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.io_fail(e)),
-            }
+        let queued = &self.ctrl_out[..self.ctrl_end];
+        if let Err(e) = write_out(&mut self.stream, queued, &mut self.ctrl_pos) {
+            return Err(self.io_fail(e));
         }
         self.ctrl_pos = 0;
         self.ctrl_end = 0;
         self.last_pong_at = None;
         Ok(())
     }
+}
+
+/// Writes `buf[*pos..]` to `stream`, advancing `*pos` past every byte written, so that an error
+/// (`WouldBlock` included) leaves `*pos` at the first unwritten byte.
+fn write_out<S: Write>(stream: &mut S, buf: &[u8], pos: &mut usize) -> io::Result<()> {
+    while *pos < buf.len() {
+        match stream.write(&buf[*pos..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => *pos += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
