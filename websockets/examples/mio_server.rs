@@ -33,18 +33,19 @@
 //!
 //! # Memory per connection
 //! - `Conn`: a read buffer and a scratch buffer of one chunk each (8207 heap bytes), plus the
-//!   structure itself, stored inline in the connection table (no `Box`).
-//! - The message buffer: a `Vec<u8>` per connection, reused for every message while the
-//!   connection is busy (no allocation per message in a burst). It is released when the
-//!   connection goes idle (a read meets `WouldBlock` with no partial message in it), and after
-//!   any message once it has grown past [`BURST_KEEP`], so one large message does not pin its
-//!   size for the life of the connection. An idle connection holds no message buffer at all;
-//!   a busy one pays one allocation per burst, not per message.
+//!   structure itself (440 bytes), stored inline in the connection table (no `Box`).
+//! - The message buffer: one `Vec<u8>` for the whole loop, lent to each connection for its
+//!   turn, so messages cost no allocation at all once it has grown. A connection keeps a buffer
+//!   of its own ([`Parked`], behind a `Box`) only while a message is half read or its echo
+//!   waits for the socket: the buffer must then stay untouched until the next call. A buffer
+//!   grown past [`BURST_KEEP`] is released rather than kept, so one large message does not
+//!   pin its size. An idle connection holds no message buffer, only an empty `Option<Box>`.
 //! - During the handshake only: the buffered head (at most 8 KiB), freed once replayed.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "deflate")]
@@ -276,7 +277,7 @@ fn run(addr: &str, preset: Option<Preset>) -> io::Result<Totals> {
         }
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = Instant::now();
-            table.sweep(last_sweep, poll.registry(), &mut totals);
+            table.sweep(Deadline::now(), poll.registry(), &mut totals);
         }
     }
 }
@@ -300,7 +301,7 @@ fn accept_all(listener: &TcpListener, registry: &Registry, table: &mut Table, t:
             tcp,
             head: Vec::new(),
             scanned: 0,
-            deadline: Instant::now() + HANDSHAKE_TIMEOUT,
+            deadline: Deadline::after(HANDSHAKE_TIMEOUT),
         }));
         let tcp = table.slots[id].as_mut().map(Connection::tcp_mut);
         let registered = tcp
@@ -322,6 +323,8 @@ fn accept_all(listener: &TcpListener, registry: &Registry, table: &mut Table, t:
 struct Table {
     slots: Vec<Option<Connection>>,
     free: Vec<usize>,
+    /// The message buffer lent to each open connection for its turn (see [`Parked`]).
+    shared: Vec<u8>,
 }
 
 impl Table {
@@ -349,7 +352,7 @@ impl Table {
     }
 
     /// Drops connections whose handshake or linger deadline has passed.
-    fn sweep(&mut self, now: Instant, registry: &Registry, t: &mut Totals) {
+    fn sweep(&mut self, now: Deadline, registry: &Registry, t: &mut Totals) {
         for id in 0..self.slots.len() {
             let expired = match &self.slots[id] {
                 Some(Connection::Upgrading(u)) => now >= u.deadline,
@@ -363,6 +366,26 @@ impl Table {
                 self.remove(id, registry, t);
             }
         }
+    }
+}
+
+/// A point in time in whole seconds since the loop's first use of the clock: 4 bytes in each
+/// slot of the table rather than an `Instant`'s 16 (the closing phase is the largest slot, so
+/// this counts for every connection). Handshake and linger timeouts need no finer grain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Deadline(u32);
+
+impl Deadline {
+    fn now() -> Self {
+        static EPOCH: OnceLock<Instant> = OnceLock::new();
+        let secs = EPOCH.get_or_init(Instant::now).elapsed().as_secs();
+        Self(u32::try_from(secs).unwrap_or(u32::MAX))
+    }
+
+    /// At least `d` from now (rounded up to the next whole second).
+    fn after(d: Duration) -> Self {
+        let secs = u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
+        Self(Self::now().0.saturating_add(secs).saturating_add(1))
     }
 }
 
@@ -393,12 +416,18 @@ struct Upgrading {
     head: Vec<u8>,
     /// How much of `head` has been searched for the blank line.
     scanned: usize,
-    deadline: Instant,
+    deadline: Deadline,
 }
 
 /// An open connection.
 struct Open {
     ws: Ws,
+    /// The message buffer, kept between turns only when it must stay untouched.
+    parked: Option<Box<Parked>>,
+}
+
+/// A message buffer a connection keeps until its next turn.
+struct Parked {
     /// The message being read, or the one waiting to be echoed.
     buf: Vec<u8>,
     /// `Some(op)`: `buf` holds a message whose echo met `WouldBlock`; it is written again,
@@ -411,7 +440,7 @@ struct Closing {
     ws: Ws,
     /// FIN has been sent.
     shut: bool,
-    deadline: Instant,
+    deadline: Deadline,
 }
 
 /// What a connection needs after a turn.
@@ -442,7 +471,7 @@ fn drive(
     };
     let next = match slot {
         Connection::Upgrading(u) => read_head(u),
-        Connection::Open(o) => echo(o, t),
+        Connection::Open(o) => echo(o, &mut table.shared, t),
         Connection::Closing(c) => linger(c),
     };
     match next {
@@ -454,11 +483,7 @@ fn drive(
             };
             match upgrade(server, u) {
                 Some(ws) => {
-                    table.slots[id] = Some(Connection::Open(Open {
-                        ws,
-                        buf: Vec::new(),
-                        echo: None,
-                    }));
+                    table.slots[id] = Some(Connection::Open(Open { ws, parked: None }));
                     // The client may have sent frames with its head: read them now.
                     drive(id, server, registry, table, t)
                 }
@@ -478,7 +503,7 @@ fn drive(
             table.slots[id] = Some(Connection::Closing(Closing {
                 ws: o.ws,
                 shut: false,
-                deadline: Instant::now() + LINGER_TIMEOUT,
+                deadline: Deadline::after(LINGER_TIMEOUT),
             }));
             drive(id, server, registry, table, t)
         }
@@ -553,18 +578,39 @@ fn upgrade(server: &Server, u: Upgrading) -> Option<Ws> {
     Some(Ws::Plain(conn))
 }
 
-/// Echoes messages until the socket would block or the turn's budget is spent.
-fn echo(o: &mut Open, t: &mut Totals) -> Next {
+/// Echoes messages until the socket would block or the turn's budget is spent, with the
+/// connection's parked buffer or else the loop's `shared` one.
+fn echo(o: &mut Open, shared: &mut Vec<u8>, t: &mut Totals) -> Next {
+    let mut p = match o.parked.take() {
+        Some(parked) => *parked,
+        None => Parked {
+            buf: std::mem::take(shared),
+            echo: None,
+        },
+    };
+    let next = echo_with(&mut o.ws, &mut p, t);
+    if p.echo.is_some() || !p.buf.is_empty() {
+        // An echo to repeat, or a message half read (`read_message` has put bytes in the
+        // buffer): it must stay untouched until the next turn.
+        o.parked = Some(Box::new(p));
+    } else if p.buf.capacity() <= BURST_KEEP {
+        // Nothing in it: any empty buffer serves the next read, so the loop keeps this one.
+        *shared = p.buf;
+    }
+    next
+}
+
+fn echo_with(ws: &mut Ws, p: &mut Parked, t: &mut Totals) -> Next {
     for _ in 0..TURN_BUDGET {
-        if let Some(op) = o.echo {
-            match o.ws.write_message(op, &o.buf) {
+        if let Some(op) = p.echo {
+            match ws.write_message(op, &p.buf) {
                 Ok(()) => {
-                    o.echo = None;
+                    p.echo = None;
                     t.messages += 1;
-                    t.bytes += o.buf.len() as u64;
-                    o.buf.clear();
-                    if o.buf.capacity() > BURST_KEEP {
-                        o.buf = Vec::new();
+                    t.bytes += p.buf.len() as u64;
+                    p.buf.clear();
+                    if p.buf.capacity() > BURST_KEEP {
+                        p.buf = Vec::new();
                     }
                 }
                 Err(e) if e.is_would_block() => {
@@ -574,21 +620,17 @@ fn echo(o: &mut Open, t: &mut Totals) -> Next {
                 Err(e) => return failed(&e),
             }
         }
-        match o.ws.read_message(&mut o.buf) {
+        match ws.read_message(&mut p.buf) {
             Ok((OpCode::Close, _)) => return Next::Close,
-            Ok((op @ (OpCode::Text | OpCode::Binary), _)) => o.echo = Some(op),
+            Ok((op @ (OpCode::Text | OpCode::Binary), _)) => p.echo = Some(op),
             // read_message returns only data messages and close.
             Ok(_) => {}
             Err(e) if e.is_would_block() => {
-                if !o.buf.is_empty() {
+                if !p.buf.is_empty() {
                     t.reads_resumed += 1;
-                } else {
-                    // Idle: no partial message, so the buffer's capacity is not needed (an
-                    // empty buffer is "the same buffer" whatever its capacity).
-                    o.buf = Vec::new();
                 }
-                if o.ws.conn().has_pending_writes() || o.ws.conn().get_ref().has_queued() {
-                    match o.ws.flush() {
+                if ws.conn().has_pending_writes() || ws.conn().get_ref().has_queued() {
+                    match ws.flush() {
                         Ok(()) => {}
                         Err(e) if e.is_would_block() => {}
                         Err(e) => return failed(&e),

@@ -31,7 +31,7 @@ fn char_width(lead: u8) -> usize {
 #[derive(Debug, Clone, Default)]
 pub struct Utf8Validator {
     carry: [u8; 4],
-    carry_len: usize,
+    carry_len: u8,
 }
 
 impl Utf8Validator {
@@ -52,12 +52,14 @@ impl Utf8Validator {
     /// [`Error::InvalidUtf8`] as soon as the bytes seen so far cannot be the start of valid UTF-8.
     pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
         if self.carry_len > 0 {
+            let have = usize::from(self.carry_len);
             let width = char_width(self.carry[0]);
-            let take = (width - self.carry_len).min(bytes.len());
-            self.carry[self.carry_len..self.carry_len + take].copy_from_slice(&bytes[..take]);
-            self.carry_len += take;
+            let take = (width - have).min(bytes.len());
+            self.carry[have..have + take].copy_from_slice(&bytes[..take]);
+            // At most 4 bytes are ever carried.
+            self.carry_len = (have + take) as u8;
             bytes = &bytes[take..];
-            match from_utf8(&self.carry[..self.carry_len]) {
+            match from_utf8(&self.carry[..have + take]) {
                 Ok(_) => self.carry_len = 0,
                 Err(e) if e.error_len().is_some() => return Err(Error::InvalidUtf8),
                 // Still an incomplete but valid prefix: only possible when `bytes` ran out.
@@ -70,7 +72,8 @@ impl Utf8Validator {
             Err(e) => {
                 let tail = &bytes[e.valid_up_to()..];
                 self.carry[..tail.len()].copy_from_slice(tail);
-                self.carry_len = tail.len();
+                // An incomplete character: at most 3 bytes.
+                self.carry_len = tail.len() as u8;
                 Ok(())
             }
         }

@@ -2,6 +2,7 @@
 //! buffer and the message state, so any method can stop at `WouldBlock` and the next call resumes
 //! at the same byte.
 
+mod control;
 pub(crate) mod read;
 mod reader;
 mod stream;
@@ -13,18 +14,19 @@ use std::io::{self, Read, Write};
 
 use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
-use crate::frame::{Header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Role};
-use crate::mask;
+use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Role};
 use crate::utf8::Utf8Validator;
+use control::ControlQueue;
 
 pub use reader::MessageReader;
 
 /// The smallest read and scratch buffer, whatever the chunk size: room for a whole control frame.
 const MIN_BUFFER: usize = 256;
+/// The largest chunk size: a chunk is memory every connection holds twice, and the streaming
+/// state keeps its sizes in `u32`.
+const MAX_CHUNK_SIZE: usize = 1 << 30;
 /// Where a streamed chunk's payload starts in the scratch buffer: its header goes right before.
 const PAYLOAD_AT: usize = MAX_HEADER_LEN;
-/// The largest encoded control frame: a 125-byte payload needs a 2-byte length form, plus a mask.
-const MAX_CONTROL_FRAME: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
 
 /// A WebSocket connection over a byte stream `S`, in one [`Role`].
 ///
@@ -56,7 +58,8 @@ pub struct Conn<S> {
     stream: S,
     role: Role,
     read_limit: usize,
-    chunk_size: usize,
+    /// At most `MAX_CHUNK_SIZE`, so a `u32`.
+    chunk_size: u32,
     /// RSV bits an extension negotiated for the first frame of a data message.
     extension_rsv: u8,
     keys: MaskKeys,
@@ -71,21 +74,18 @@ pub struct Conn<S> {
     rend: usize,
     frame_in: Option<FrameIn>,
     msg_in: Option<MessageIn>,
-    /// The payload of the last control frame received (ping or close).
-    ctrl_in: [u8; MAX_CONTROL_PAYLOAD],
-    ctrl_in_len: usize,
+    /// The length of the peer's close payload, unmasked in place in `rbuf` right before
+    /// `rpos`: nothing is read after a close, so it stays there for the caller.
+    close_len: u8,
 
-    // Write side: `wbuf[wpos..wend]` holds bytes to write.
+    // Write side: `wbuf[wpos..wend]` holds bytes to write (`u32`: the scratch buffer is at
+    // most `MAX_CHUNK_SIZE` and a header; see `wpos()` and `set_wpos()`).
     wbuf: Box<[u8]>,
-    wpos: usize,
-    wend: usize,
+    wpos: u32,
+    wend: u32,
     tx: Tx,
-    /// Control frames (pong, close) waiting for a frame boundary: `ctrl_out[ctrl_pos..ctrl_end]`.
-    ctrl_out: [u8; 3 * MAX_CONTROL_FRAME],
-    ctrl_pos: usize,
-    ctrl_end: usize,
-    /// Where the last queued pong starts, so a newer ping replaces it while it is unsent.
-    last_pong_at: Option<usize>,
+    /// Control frames (pong, close) waiting for a frame boundary.
+    ctrl: ControlQueue,
 }
 
 /// The data frame being received.
@@ -94,8 +94,8 @@ struct FrameIn {
     fin: bool,
     mask: Option<[u8; 4]>,
     remaining: u64,
-    /// Payload bytes of this frame already delivered (the mask phase).
-    offset: usize,
+    /// Payload bytes of this frame already delivered, modulo 4: the mask phase.
+    phase: u8,
 }
 
 /// The data message being received.
@@ -106,9 +106,8 @@ struct MessageIn {
     #[allow(dead_code)] // until the deflate decorator lands
     compressed: bool,
     /// Sum of the lengths of its frames announced so far (checked against the read limit).
+    /// The bytes delivered so far are this less the current frame's remaining bytes.
     announced: u64,
-    /// Payload bytes delivered to the caller.
-    delivered: usize,
     utf8: Option<Utf8Validator>,
 }
 
@@ -164,7 +163,7 @@ impl<S> Conn<S> {
     /// The largest chunk `stream_message` sends per frame.
     #[must_use]
     pub fn chunk_size(&self) -> usize {
-        self.chunk_size
+        self.chunk_size as usize
     }
 
     /// The stream.
@@ -189,7 +188,7 @@ impl<S> Conn<S> {
     /// stream is writable and call [`flush`](Self::flush) or its pending write again).
     #[must_use]
     pub fn has_pending_writes(&self) -> bool {
-        self.wpos < self.wend || self.ctrl_pos < self.ctrl_end || !matches!(self.tx, Tx::Idle)
+        self.wpos < self.wend || !self.ctrl.is_empty() || !matches!(self.tx, Tx::Idle)
     }
 
     /// Whether the peer's close frame has been received.
@@ -233,7 +232,8 @@ impl<S: Read + Write> Conn<S> {
     /// bytes) and a chunk size (the scratch buffer and the largest streamed fragment).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when `read_limit` or `chunk_size` is 0.
+    /// [`Error::InvalidConfig`] when `read_limit` or `chunk_size` is 0, or `chunk_size` is over
+    /// 1 GiB (a chunk is memory held by every connection).
     pub fn new(stream: S, role: Role, read_limit: usize, chunk_size: usize) -> Result<Self, Error> {
         if read_limit == 0 {
             return Err(Error::InvalidConfig("read limit must be at least 1 byte"));
@@ -241,12 +241,16 @@ impl<S: Read + Write> Conn<S> {
         if chunk_size == 0 {
             return Err(Error::InvalidConfig("chunk size must be at least 1 byte"));
         }
+        if chunk_size > MAX_CHUNK_SIZE {
+            return Err(Error::InvalidConfig("chunk size over 1 GiB"));
+        }
         let buffer = chunk_size.max(MIN_BUFFER);
         Ok(Self {
             stream,
             role,
             read_limit,
-            chunk_size,
+            // Checked above: at most `MAX_CHUNK_SIZE`.
+            chunk_size: chunk_size as u32,
             extension_rsv: 0,
             keys: MaskKeys::new(),
             corked: false,
@@ -258,16 +262,12 @@ impl<S: Read + Write> Conn<S> {
             rend: 0,
             frame_in: None,
             msg_in: None,
-            ctrl_in: [0; MAX_CONTROL_PAYLOAD],
-            ctrl_in_len: 0,
+            close_len: 0,
             wbuf: vec![0; PAYLOAD_AT + buffer + 1].into_boxed_slice(),
             wpos: 0,
             wend: 0,
             tx: Tx::Idle,
-            ctrl_out: [0; 3 * MAX_CONTROL_FRAME],
-            ctrl_pos: 0,
-            ctrl_end: 0,
-            last_pong_at: None,
+            ctrl: ControlQueue::new(),
         })
     }
 
@@ -322,6 +322,11 @@ impl<S: Read + Write> Conn<S> {
             }
             let mut payload = [0; MAX_CONTROL_PAYLOAD];
             let n = CloseFrame { code, reason }.encode(&mut payload)?;
+            // Pongs still queued go first (RFC 6455 §5.5.2: every ping is answered until the
+            // peer's close), so the queue is empty when the close joins it.
+            if !self.ctrl.is_empty() {
+                self.flush_pending()?;
+            }
             self.queue_control(OpCode::Close, &payload[..n]);
             self.close_sent = true;
         }
@@ -344,47 +349,30 @@ impl<S: Read + Write> Conn<S> {
         self.stream.flush().map_err(|e| self.io_fail(e))
     }
 
+    fn wpos(&self) -> usize {
+        self.wpos as usize
+    }
+
+    fn wend(&self) -> usize {
+        self.wend as usize
+    }
+
+    /// `at` is an index into the scratch buffer, whose length fits in `u32`.
+    fn set_wpos(&mut self, at: usize) {
+        debug_assert!(at <= self.wbuf.len());
+        self.wpos = at as u32;
+    }
+
+    /// As [`set_wpos`](Self::set_wpos).
+    fn set_wend(&mut self, at: usize) {
+        debug_assert!(at <= self.wbuf.len());
+        self.wend = at as u32;
+    }
+
     /// Queues a control frame (pong or close) for the next frame boundary.
     fn queue_control(&mut self, op: OpCode, payload: &[u8]) {
-        if self.ctrl_pos == self.ctrl_end {
-            self.ctrl_pos = 0;
-            self.ctrl_end = 0;
-            self.last_pong_at = None;
-        } else if self.ctrl_pos > 0 {
-            // Move the unsent rest to the front, so the queue never holds more than a frame in
-            // flight, one pong not yet started and a close: 3 control frames, its capacity.
-            self.ctrl_out.copy_within(self.ctrl_pos..self.ctrl_end, 0);
-            self.ctrl_end -= self.ctrl_pos;
-            self.last_pong_at = self
-                .last_pong_at
-                .and_then(|at| at.checked_sub(self.ctrl_pos));
-            self.ctrl_pos = 0;
-        }
-        if op == OpCode::Pong {
-            // RFC 6455 §5.5.3: answering only the most recent ping is allowed.
-            if let Some(at) = self.last_pong_at.filter(|&at| at >= self.ctrl_pos) {
-                self.ctrl_end = at;
-            }
-            self.last_pong_at = Some(self.ctrl_end);
-        }
         let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
-        let header = Header {
-            fin: true,
-            rsv: 0,
-            opcode: op,
-            mask,
-            payload_len: payload.len() as u64,
-        };
-        let mut h = [0; MAX_HEADER_LEN];
-        let hlen = header.encode(&mut h);
-        let at = self.ctrl_end;
-        self.ctrl_out[at..at + hlen].copy_from_slice(&h[..hlen]);
-        let body = &mut self.ctrl_out[at + hlen..at + hlen + payload.len()];
-        match mask {
-            Some(key) => mask::mask_copy(body, payload, key, 0),
-            None => body.copy_from_slice(payload),
-        }
-        self.ctrl_end = at + hlen + payload.len();
+        self.ctrl.push(op, payload, mask);
     }
 
     /// Fails the connection: queues and tries to send the close frame the error calls for.
@@ -521,7 +509,8 @@ mod tests {
     use std::io::{self, Read, Write};
 
     use super::*;
-    use crate::frame::Decoded;
+    use crate::frame::{Decoded, Header};
+    use crate::mask;
 
     /// A stream over `input` whose every other read and write is a `WouldBlock`, the others
     /// moving one byte: a peer that reads our writes very slowly.
@@ -670,7 +659,7 @@ mod tests {
                 wire = &wire[len + 8..];
             }
             assert_eq!(u64::from_be_bytes(last), 99);
-            assert!(conn.ctrl_end <= conn.ctrl_out.len());
+            assert!(conn.ctrl.is_empty());
         }
     }
 }

@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use super::{Conn, FrameIn, MessageIn};
 use crate::close::CloseFrame;
 use crate::error::{Error, ProtocolError};
-use crate::frame::{self, Decoded, Header, OpCode, RSV1};
+use crate::frame::{self, Decoded, Header, MAX_CONTROL_PAYLOAD, OpCode, RSV1};
 use crate::mask;
 use crate::utf8::{self, Utf8Validator};
 
@@ -37,7 +37,7 @@ pub(crate) enum Step {
     Payload(u64),
     /// The message ended: its opcode and length.
     End(OpCode, usize),
-    /// The peer's close frame arrived (already answered); its payload is in `ctrl_in`.
+    /// The peer's close frame arrived (already answered); its payload is [`Conn::close_payload`].
     Close,
 }
 
@@ -73,7 +73,7 @@ impl<S: Read + Write> Conn<S> {
             match self.step()? {
                 Step::Close => {
                     buf.clear();
-                    buf.extend_from_slice(&self.ctrl_in[..self.ctrl_in_len]);
+                    buf.extend_from_slice(self.close_payload());
                     return Ok((OpCode::Close, &buf[..]));
                 }
                 Step::End(op, len) => {
@@ -81,7 +81,9 @@ impl<S: Read + Write> Conn<S> {
                     return Ok((op, &buf[..]));
                 }
                 Step::Payload(remaining) => {
-                    let at = self.msg_in.as_ref().map_or(0, |m| m.delivered);
+                    // Delivered so far: within the read limit, so it fits in usize.
+                    let announced = self.msg_in.as_ref().map_or(0, |m| m.announced);
+                    let at = (announced - remaining) as usize;
                     if buf.len() <= at {
                         let want =
                             at.saturating_add(usize::try_from(remaining).unwrap_or(usize::MAX));
@@ -151,7 +153,7 @@ impl<S: Read + Write> Conn<S> {
         if self.close_received {
             return Err(Error::Closed);
         }
-        if self.ctrl_pos < self.ctrl_end {
+        if !self.ctrl.is_empty() {
             self.send_control_best_effort()?;
         }
         Ok(())
@@ -159,6 +161,10 @@ impl<S: Read + Write> Conn<S> {
 
     /// Advances the read state machine to the next payload bytes, message end or close.
     pub(crate) fn step(&mut self) -> Result<Step, Error> {
+        if self.close_received {
+            // Nothing is read after the peer's close (its payload stays in the read buffer).
+            return Ok(Step::Close);
+        }
         loop {
             if let Some(f) = self.frame_in {
                 if f.remaining > 0 {
@@ -172,7 +178,8 @@ impl<S: Read + Write> Conn<S> {
                     if let Some(v) = msg.utf8.as_mut() {
                         v.finish().map_err(|e| self.fail(e))?;
                     }
-                    return Ok(Step::End(msg.opcode, msg.delivered));
+                    // Every announced byte is delivered; within the read limit, a usize.
+                    return Ok(Step::End(msg.opcode, msg.announced as usize));
                 }
                 continue;
             }
@@ -198,7 +205,6 @@ impl<S: Read + Write> Conn<S> {
                     opcode: op,
                     compressed,
                     announced: 0,
-                    delivered: 0,
                     utf8: validate.then(Utf8Validator::new),
                 })
             }
@@ -214,7 +220,7 @@ impl<S: Read + Write> Conn<S> {
             fin: h.fin,
             mask: h.mask,
             remaining: h.payload_len,
-            offset: 0,
+            phase: 0,
         });
         Ok(())
     }
@@ -223,12 +229,9 @@ impl<S: Read + Write> Conn<S> {
     /// unmasked and, for text, validated. Returns how many bytes arrived (at least one).
     pub(crate) fn read_data(&mut self, dst: &mut [u8]) -> Result<usize, Error> {
         let n = self.read_payload(dst)?;
-        if let Some(msg) = self.msg_in.as_mut() {
-            msg.delivered += n;
-            if let Some(v) = msg.utf8.as_mut() {
-                if let Err(e) = v.feed(&dst[..n]) {
-                    return Err(self.fail(e));
-                }
+        if let Some(v) = self.msg_in.as_mut().and_then(|m| m.utf8.as_mut()) {
+            if let Err(e) = v.feed(&dst[..n]) {
+                return Err(self.fail(e));
             }
         }
         Ok(n)
@@ -249,7 +252,7 @@ impl<S: Read + Write> Conn<S> {
             let n = want.min(self.rend - self.rpos);
             let src = &self.rbuf[self.rpos..self.rpos + n];
             match f.mask {
-                Some(key) => mask::mask_copy(&mut dst[..n], src, key, f.offset),
+                Some(key) => mask::mask_copy(&mut dst[..n], src, key, f.phase.into()),
                 None => mask::copy(&mut dst[..n], src),
             }
             self.rpos += n;
@@ -263,7 +266,7 @@ impl<S: Read + Write> Conn<S> {
             };
             let n = self.read_stream_into(&mut dst[..want.min(piece)])?;
             if let Some(key) = f.mask {
-                mask::apply_mask(&mut dst[..n], key, f.offset);
+                mask::apply_mask(&mut dst[..n], key, f.phase.into());
             }
             n
         } else {
@@ -271,7 +274,7 @@ impl<S: Read + Write> Conn<S> {
             return self.read_payload(dst);
         };
         f.remaining -= n as u64;
-        f.offset += n;
+        f.phase = ((usize::from(f.phase) + n) % 4) as u8;
         self.frame_in = Some(f);
         Ok(n)
     }
@@ -346,20 +349,21 @@ impl<S: Read + Write> Conn<S> {
                 self.fill(len + plen)?;
                 continue;
             }
-            let src = &self.rbuf[self.rpos + len..self.rpos + len + plen];
-            match header.mask {
-                Some(key) => mask::mask_copy(&mut self.ctrl_in[..plen], src, key, 0),
-                None => self.ctrl_in[..plen].copy_from_slice(src),
+            // Unmasked in place: a close payload stays in the read buffer for the caller.
+            let at = self.rpos + len;
+            if let Some(key) = header.mask {
+                mask::apply_mask(&mut self.rbuf[at..at + plen], key, 0);
             }
-            self.ctrl_in_len = plen;
-            self.rpos += len + plen;
+            self.rpos = at + plen;
             match header.opcode {
                 OpCode::Ping if !self.close_sent => {
-                    let payload = self.ctrl_in;
+                    let mut payload = [0; MAX_CONTROL_PAYLOAD];
+                    payload[..plen].copy_from_slice(&self.rbuf[at..at + plen]);
                     self.queue_control(OpCode::Pong, &payload[..plen]);
                     self.send_control_best_effort()?;
                 }
                 OpCode::Close => {
+                    self.close_len = plen as u8;
                     self.on_close()?;
                     return Ok(HeaderIn::Close);
                 }
@@ -370,8 +374,7 @@ impl<S: Read + Write> Conn<S> {
 
     /// The peer's close: validate it, echo its code (RFC 6455 §5.5.1), stop reading.
     fn on_close(&mut self) -> Result<(), Error> {
-        let payload = self.ctrl_in;
-        let code = match CloseFrame::decode(&payload[..self.ctrl_in_len]) {
+        let code = match CloseFrame::decode(self.close_payload()) {
             Ok(frame) => frame.map(|f| f.code),
             Err(e) => return Err(self.fail(e)),
         };
@@ -423,9 +426,10 @@ impl<S: Read + Write> Conn<S> {
         self.msg_in.as_ref().map(|m| m.opcode)
     }
 
-    /// The payload of the close frame received.
+    /// The payload of the close frame received (empty before one arrives). It stays in the
+    /// read buffer: once a close has arrived nothing more is read.
     pub(crate) fn close_payload(&self) -> &[u8] {
-        &self.ctrl_in[..self.ctrl_in_len]
+        &self.rbuf[self.rpos - usize::from(self.close_len)..self.rpos]
     }
 }
 

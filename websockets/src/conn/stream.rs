@@ -19,9 +19,10 @@ use crate::mask;
 pub(super) struct StreamOut {
     op: OpCode,
     rsv: u8,
-    chunk: usize,
+    /// The fragment size (`u32`: [`Conn::new`] bounds chunk sizes by `MAX_CHUNK_SIZE`).
+    chunk: u32,
     /// Bytes in `wbuf[PAYLOAD_AT..]`: the chunk, and possibly the lookahead byte.
-    filled: usize,
+    filled: u32,
     eof: bool,
     first: bool,
     /// A frame is built in the scratch buffer and being written.
@@ -70,12 +71,18 @@ impl<S: Read + Write> Conn<S> {
             let Tx::Stream(mut s) = self.tx else {
                 return Ok(());
             };
+            let chunk = s.chunk as usize;
             if !s.sending {
-                let cap = PAYLOAD_AT + s.chunk + 1;
-                while s.filled < s.chunk + 1 && !s.eof {
-                    match reader.read(&mut self.wbuf[PAYLOAD_AT + s.filled..cap]) {
+                let cap = PAYLOAD_AT + chunk + 1;
+                let mut filled = s.filled as usize;
+                while filled < chunk + 1 && !s.eof {
+                    match reader.read(&mut self.wbuf[PAYLOAD_AT + filled..cap]) {
                         Ok(0) => s.eof = true,
-                        Ok(n) => s.filled += n,
+                        Ok(n) => {
+                            filled += n;
+                            // At most `chunk + 1`, a u32 (see `MAX_CHUNK_SIZE`).
+                            s.filled = filled as u32;
+                        }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => {
                             self.tx = Tx::Stream(s);
@@ -83,8 +90,8 @@ impl<S: Read + Write> Conn<S> {
                         }
                     }
                 }
-                let n = s.filled.min(s.chunk);
-                s.fin = s.filled <= s.chunk;
+                let n = filled.min(chunk);
+                s.fin = filled <= chunk;
                 let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
                 let header = Header {
                     fin: s.fin,
@@ -99,8 +106,8 @@ impl<S: Read + Write> Conn<S> {
                 if let Some(key) = mask {
                     mask::apply_mask(&mut self.wbuf[PAYLOAD_AT..PAYLOAD_AT + n], key, 0);
                 }
-                self.wpos = PAYLOAD_AT - hlen;
-                self.wend = PAYLOAD_AT + n;
+                self.set_wpos(PAYLOAD_AT - hlen);
+                self.set_wend(PAYLOAD_AT + n);
                 s.sending = true;
                 s.first = false;
                 self.tx = Tx::Stream(s);
@@ -115,12 +122,12 @@ impl<S: Read + Write> Conn<S> {
             }
             self.drain_wbuf()?;
             // The lookahead byte starts the next chunk.
-            self.wbuf[PAYLOAD_AT] = self.wbuf[PAYLOAD_AT + s.chunk];
+            self.wbuf[PAYLOAD_AT] = self.wbuf[PAYLOAD_AT + chunk];
             s.filled = 1;
             s.sending = false;
             self.tx = Tx::Stream(s);
             // A pong queued by the read side may go out between fragments.
-            if self.ctrl_pos < self.ctrl_end {
+            if !self.ctrl.is_empty() {
                 self.flush_pending()?;
             }
         }
@@ -139,10 +146,10 @@ impl<S: Read + Write> Conn<S> {
         if chunk_size == 0 {
             return Err(Error::Misuse("chunk size must be at least 1 byte"));
         }
-        if chunk_size > self.chunk_size {
+        if chunk_size > self.chunk_size() {
             return Err(Error::ChunkSizeExceeded {
                 requested: chunk_size,
-                limit: self.chunk_size,
+                limit: self.chunk_size(),
             });
         }
         if rsv & !self.extension_rsv != 0 {
@@ -153,7 +160,8 @@ impl<S: Read + Write> Conn<S> {
         self.tx = Tx::Stream(StreamOut {
             op,
             rsv,
-            chunk: chunk_size,
+            // `chunk_size` is at most the connection's, itself at most `MAX_CHUNK_SIZE`.
+            chunk: chunk_size as u32,
             filled: 0,
             eof: false,
             first: true,

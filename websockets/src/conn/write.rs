@@ -73,7 +73,7 @@ impl<S: Read + Write> Conn<S> {
         if op.is_control() && len > MAX_CONTROL_PAYLOAD {
             return Err(Error::Misuse("control frame payload over 125 bytes"));
         }
-        if self.ctrl_pos < self.ctrl_end || self.wbuf.len() - self.wend < MAX_HEADER_LEN {
+        if !self.ctrl.is_empty() || self.wbuf.len() - self.wend() < MAX_HEADER_LEN {
             self.flush_pending()?;
         }
         let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
@@ -86,8 +86,9 @@ impl<S: Read + Write> Conn<S> {
         };
         let mut h = [0; MAX_HEADER_LEN];
         let hlen = header.encode(&mut h);
-        self.wbuf[self.wend..self.wend + hlen].copy_from_slice(&h[..hlen]);
-        self.wend += hlen;
+        let at = self.wend();
+        self.wbuf[at..at + hlen].copy_from_slice(&h[..hlen]);
+        self.set_wend(at + hlen);
         self.tx = Tx::Frame { len, done: 0, mask };
         Ok(())
     }
@@ -104,8 +105,8 @@ impl<S: Read + Write> Conn<S> {
         };
         loop {
             if done < len {
-                let free = self.wbuf.len() - self.wend;
-                let dst = self.wend;
+                let dst = self.wend();
+                let free = self.wbuf.len() - dst;
                 match mask {
                     Some(key) => {
                         let n = free.min(len - done);
@@ -115,12 +116,12 @@ impl<S: Read + Write> Conn<S> {
                             key,
                             done,
                         );
-                        self.wend += n;
+                        self.set_wend(dst + n);
                         done += n;
                     }
                     None if len - done <= free => {
                         mask::copy(&mut self.wbuf[dst..dst + len - done], &payload[done..]);
-                        self.wend += len - done;
+                        self.set_wend(dst + len - done);
                         done = len;
                     }
                     None => {}
@@ -131,7 +132,7 @@ impl<S: Read + Write> Conn<S> {
                 // The whole frame is on the wire or in the scratch buffer: the message is
                 // accepted. A `WouldBlock` now only leaves bytes for `flush`.
                 self.tx = Tx::Idle;
-                if !(self.corked && self.wend < self.wbuf.len()) {
+                if !(self.corked && self.wend() < self.wbuf.len()) {
                     match self.drain_wbuf() {
                         Err(e) if !e.is_would_block() => return Err(e),
                         _ => {}
@@ -142,7 +143,7 @@ impl<S: Read + Write> Conn<S> {
             if mask.is_none() {
                 // Header (and anything queued before it) plus the payload, without a copy.
                 let bufs = [
-                    IoSlice::new(&self.wbuf[self.wpos..self.wend]),
+                    IoSlice::new(&self.wbuf[self.wpos()..self.wend()]),
                     IoSlice::new(&payload[done..]),
                 ];
                 let n = match self.stream.write_vectored(&bufs) {
@@ -151,11 +152,13 @@ impl<S: Read + Write> Conn<S> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(self.io_fail(e)),
                 };
-                let from_buf = n.min(self.wend - self.wpos);
-                self.wpos += from_buf;
-                if self.wpos == self.wend {
+                let wpos = self.wpos() + n.min(self.wend() - self.wpos());
+                let from_buf = wpos - self.wpos();
+                if wpos == self.wend() {
                     self.wpos = 0;
                     self.wend = 0;
+                } else {
+                    self.set_wpos(wpos);
                 }
                 done += n - from_buf;
                 self.tx = Tx::Frame { len, done, mask };
@@ -167,7 +170,10 @@ impl<S: Read + Write> Conn<S> {
 
     /// Writes `wbuf[wpos..wend]` completely.
     pub(super) fn drain_wbuf(&mut self) -> Result<(), Error> {
-        if let Err(e) = write_out(&mut self.stream, &self.wbuf[..self.wend], &mut self.wpos) {
+        let (mut wpos, wend) = (self.wpos(), self.wend());
+        let result = write_out(&mut self.stream, &self.wbuf[..wend], &mut wpos);
+        self.set_wpos(wpos);
+        if let Err(e) = result {
             return Err(self.io_fail(e));
         }
         self.wpos = 0;
@@ -195,20 +201,16 @@ impl<S: Read + Write> Conn<S> {
         if self.frame_open() {
             return Ok(());
         }
-        let queued = &self.ctrl_out[..self.ctrl_end];
-        if let Err(e) = write_out(&mut self.stream, queued, &mut self.ctrl_pos) {
+        if let Err(e) = self.ctrl.write_to(&mut self.stream) {
             return Err(self.io_fail(e));
         }
-        self.ctrl_pos = 0;
-        self.ctrl_end = 0;
-        self.last_pong_at = None;
         Ok(())
     }
 }
 
 /// Writes `buf[*pos..]` to `stream`, advancing `*pos` past every byte written, so that an error
 /// (`WouldBlock` included) leaves `*pos` at the first unwritten byte.
-fn write_out<S: Write>(stream: &mut S, buf: &[u8], pos: &mut usize) -> io::Result<()> {
+pub(super) fn write_out<S: Write>(stream: &mut S, buf: &[u8], pos: &mut usize) -> io::Result<()> {
     while *pos < buf.len() {
         match stream.write(&buf[*pos..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

@@ -1,0 +1,180 @@
+//! The queue of control frames (pong, close) waiting for a frame boundary.
+
+use std::io::{self, Write};
+
+use crate::frame::{Header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+use crate::mask;
+
+/// The largest encoded control frame: a 125-byte payload needs a 2-byte length form, plus a mask.
+const MAX_CONTROL_FRAME: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
+
+/// Encoded control frames; `buf[pos..end]` is still to be written.
+///
+/// It holds two frames at most, one partly written and one not yet started, because of how
+/// [`push`](Self::push) is used:
+/// - a pong replaces a pong not yet started (RFC 6455 §5.5.3 allows answering only the most
+///   recent ping), and no pong is queued once a close is;
+/// - a close queued by `Conn::close` finds the queue empty (it flushes first);
+/// - a close queued on failure, or echoing the peer's close, drops a pong not yet started: a
+///   failing connection owes no pong, nor does one that received a close (§5.5.2).
+///
+/// The positions are `u16` (the buffer is 262 bytes): this structure is inline in every
+/// connection, so its size counts ten thousand times over on a busy server.
+pub(super) struct ControlQueue {
+    buf: [u8; 2 * MAX_CONTROL_FRAME],
+    pos: u16,
+    end: u16,
+    /// Where the last queued pong starts, or `NO_PONG`.
+    pong_at: u16,
+}
+
+/// `pong_at` when no pong is queued (a `u16` sentinel rather than an `Option`: 2 bytes less).
+const NO_PONG: u16 = u16::MAX;
+
+impl ControlQueue {
+    pub(super) const fn new() -> Self {
+        Self {
+            buf: [0; 2 * MAX_CONTROL_FRAME],
+            pos: 0,
+            end: 0,
+            pong_at: NO_PONG,
+        }
+    }
+
+    /// Whether every queued byte has been written.
+    pub(super) fn is_empty(&self) -> bool {
+        self.pos == self.end
+    }
+
+    /// Queues a pong or a close frame with `payload` (at most 125 bytes), masked with `mask`.
+    pub(super) fn push(&mut self, op: OpCode, payload: &[u8], mask: Option<[u8; 4]>) {
+        debug_assert!(payload.len() <= MAX_CONTROL_PAYLOAD);
+        if self.is_empty() {
+            self.clear();
+        } else if self.pos > 0 {
+            // Move the unsent rest of the frame in flight to the front.
+            let (pos, end) = (usize::from(self.pos), usize::from(self.end));
+            self.buf.copy_within(pos..end, 0);
+            // A pong that started before `pos` is in flight: no longer replaceable.
+            self.pong_at = match self.pong_at.checked_sub(self.pos) {
+                Some(at) if self.pong_at != NO_PONG => at,
+                _ => NO_PONG,
+            };
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        // A pong not yet started: replaced by a newer pong, dropped for a close.
+        if self.pong_at != NO_PONG && self.pong_at >= self.pos {
+            self.end = self.pong_at;
+        }
+        self.pong_at = if op == OpCode::Pong { self.end } else { NO_PONG };
+        let header = Header {
+            fin: true,
+            rsv: 0,
+            opcode: op,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let mut h = [0; MAX_HEADER_LEN];
+        let hlen = header.encode(&mut h);
+        let at = usize::from(self.end);
+        self.buf[at..at + hlen].copy_from_slice(&h[..hlen]);
+        let body = &mut self.buf[at + hlen..at + hlen + payload.len()];
+        match mask {
+            Some(key) => mask::mask_copy(body, payload, key, 0),
+            None => body.copy_from_slice(payload),
+        }
+        // At most two frames of 131 bytes: fits in u16.
+        self.end = (at + hlen + payload.len()) as u16;
+    }
+
+    /// Writes the queued bytes to `stream`. An error (`WouldBlock` included) keeps the
+    /// unwritten rest for the next call.
+    pub(super) fn write_to<W: Write>(&mut self, stream: &mut W) -> io::Result<()> {
+        let mut pos = usize::from(self.pos);
+        let result = super::write::write_out(stream, &self.buf[..usize::from(self.end)], &mut pos);
+        // `pos` never passes `end`, a u16.
+        self.pos = pos as u16;
+        if result.is_ok() {
+            self.clear();
+        }
+        result
+    }
+
+    fn clear(&mut self) {
+        self.pos = 0;
+        self.end = 0;
+        self.pong_at = NO_PONG;
+    }
+
+    /// The queued bytes not yet written (for tests).
+    #[cfg(test)]
+    pub(super) fn unwritten(&self) -> &[u8] {
+        &self.buf[usize::from(self.pos)..usize::from(self.end)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Accepts `room` bytes, then blocks.
+    struct Tight {
+        out: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Tight {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.room);
+            if n == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.room -= n;
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_newer_pong_replaces_one_not_started_and_a_close_drops_it() {
+        let mut q = ControlQueue::new();
+        let key = Some([1, 2, 3, 4]);
+        q.push(OpCode::Pong, &[1; 125], key);
+        let mut w = Tight {
+            out: Vec::new(),
+            room: 10,
+        };
+        assert!(q.write_to(&mut w).is_err());
+        // The first pong is in flight; the second and third share one slot.
+        q.push(OpCode::Pong, &[2; 125], key);
+        q.push(OpCode::Pong, &[3; 125], key);
+        assert_eq!(q.unwritten().len(), 121 + 131);
+        // A close drops the pong not yet started and takes its place.
+        q.push(OpCode::Close, &[0x03, 0xe8], key);
+        assert_eq!(q.unwritten().len(), 121 + 8);
+        w.room = usize::MAX;
+        q.write_to(&mut w).unwrap();
+        assert!(q.is_empty());
+        assert_eq!(w.out.len(), 131 + 8);
+        assert_eq!(&w.out[131..133], &[0x88, 0x82]);
+    }
+
+    #[test]
+    fn the_pong_in_flight_is_never_replaced() {
+        let mut q = ControlQueue::new();
+        q.push(OpCode::Pong, b"first", None);
+        let mut w = Tight {
+            out: Vec::new(),
+            room: 1,
+        };
+        assert!(q.write_to(&mut w).is_err());
+        q.push(OpCode::Pong, b"second", None);
+        w.room = usize::MAX;
+        q.write_to(&mut w).unwrap();
+        assert_eq!(w.out, b"\x8a\x05first\x8a\x06second");
+    }
+}
