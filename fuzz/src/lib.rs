@@ -5,8 +5,8 @@ use std::borrow::Borrow;
 use std::io::{self, Read, Write};
 
 use lowbit_websockets::{
-    Agreed, CloseCode, Conn, ContextTakeover, DEFLATE_TAIL, Decoded, Decompressor, Deflate,
-    DeflateParams, Direction, Header, OpCode, Role, WindowBits,
+    Agreed, CloseCode, Compressor, Conn, ContextTakeover, DEFLATE_TAIL, Decoded, Decompressor,
+    Deflate, DeflateParams, Direction, Header, MIN_FLUSH_OUTPUT, OpCode, Role, WindowBits,
 };
 
 /// A `Read + Write` stream that reads the fuzz input and records what is written.
@@ -580,4 +580,88 @@ pub fn inflate_in_pieces(
         }
     }
     total
+}
+
+/// What [`inflate_collect`] saw: the bytes inflated, and whether the input was accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Inflated {
+    pub out: Vec<u8>,
+    pub ok: bool,
+}
+
+/// Like [`inflate_in_pieces`], keeping the output: `input` in pieces of `piece` bytes, then
+/// [`DEFLATE_TAIL`], into an output buffer of `out_len` bytes, stopping past `limit`.
+pub fn inflate_collect(
+    inflater: &mut impl Decompressor,
+    input: &[u8],
+    piece: usize,
+    out_len: usize,
+    limit: usize,
+) -> Inflated {
+    let (mut buf, mut out) = (vec![0; out_len], Vec::new());
+    for chunk in input.chunks(piece).chain([&DEFLATE_TAIL[..]]) {
+        let mut at = 0;
+        loop {
+            let Ok(p) = inflater.decompress(&chunk[at..], &mut buf) else {
+                return Inflated { out, ok: false };
+            };
+            assert!(p.consumed <= chunk.len() - at && p.written <= buf.len());
+            at += p.consumed;
+            out.extend_from_slice(&buf[..p.written]);
+            if out.len() > limit || (p.consumed == 0 && p.written == 0 && at < chunk.len()) {
+                return Inflated { out, ok: false };
+            }
+            if at == chunk.len() && p.written < buf.len() {
+                break;
+            }
+        }
+    }
+    Inflated { out, ok: true }
+}
+
+/// Compresses `input` as one message, fed in pieces of `piece` bytes into an output buffer of
+/// `out_len` bytes (at least [`MIN_FLUSH_OUTPUT`]), and returns the payload with its
+/// [`DEFLATE_TAIL`] removed, as it would go on the wire.
+pub fn compress_in_pieces(
+    compressor: &mut impl Compressor,
+    input: &[u8],
+    piece: usize,
+    out_len: usize,
+) -> Vec<u8> {
+    let (mut buf, mut out) = (vec![0; out_len.max(MIN_FLUSH_OUTPUT)], Vec::new());
+    let pieces: Vec<&[u8]> = input.chunks(piece).collect();
+    let (last, rest): (&[u8], &[&[u8]]) = match pieces.split_last() {
+        Some((last, rest)) => (last, rest),
+        None => (&[], &[]),
+    };
+    for chunk in rest {
+        let mut at = 0;
+        while at < chunk.len() {
+            let p = compressor.compress(&chunk[at..], &mut buf, false).unwrap();
+            // Progress every call: input taken or output made.
+            assert!(p.consumed > 0 || p.written > 0, "compress made no progress");
+            at += p.consumed;
+            out.extend_from_slice(&buf[..p.written]);
+        }
+    }
+    flush_message(compressor, last, &mut buf, &mut out);
+    assert!(
+        out.ends_with(&DEFLATE_TAIL),
+        "a finished message ends with the tail"
+    );
+    out.truncate(out.len() - DEFLATE_TAIL.len());
+    out
+}
+
+fn flush_message(c: &mut impl Compressor, mut rest: &[u8], buf: &mut [u8], out: &mut Vec<u8>) {
+    for _ in 0..1_000_000 {
+        let p = c.compress(rest, buf, true).unwrap();
+        rest = &rest[p.consumed..];
+        out.extend_from_slice(&buf[..p.written]);
+        if p.done {
+            assert!(rest.is_empty());
+            return;
+        }
+    }
+    panic!("a flushing compressor never finished");
 }

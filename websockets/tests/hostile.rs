@@ -320,22 +320,26 @@ fn handshake_echo() -> Handler {
                 opened.conn.get_ref().set_nonblocking(true).unwrap();
                 serve_echo(opened.conn)
             }
-            Err(e) => {
-                let kind = match &e {
-                    HandshakeError::Http(cooper::Error::Io(e)) => Some(e.kind()),
-                    _ => None,
-                };
-                Outcome {
-                    echoed: 0,
-                    peer_close: None,
-                    error: Some((e.to_string(), None, kind)),
-                    allocs: 0,
-                    heap_unchanged: true,
-                    buf_capacity: 0,
-                }
-            }
+            Err(e) => handshake_failed(&e),
         }
     })
+}
+
+/// The outcome of a connection whose opening handshake failed.
+#[cfg(feature = "handshake")]
+fn handshake_failed(e: &HandshakeError) -> Outcome {
+    let kind = match e {
+        HandshakeError::Http(cooper::Error::Io(e)) => Some(e.kind()),
+        _ => None,
+    };
+    Outcome {
+        echoed: 0,
+        peer_close: None,
+        error: Some((e.to_string(), None, kind)),
+        allocs: 0,
+        heap_unchanged: true,
+        buf_capacity: 0,
+    }
 }
 
 /// Writes `wire` (ignoring a reset: the server may already have given up), then reads what the
@@ -894,4 +898,187 @@ fn deflate_bomb_is_stopped_at_the_read_limit() {
         assert_eq!(close_code(&parse_frames(&got)), Some(1009));
     }
     server.assert_served_normally();
+}
+
+/// The same attacks over TLS (rustls on both sides): the server's `Conn` runs over a
+/// non-blocking rustls stream, so `WouldBlock` comes from rustls as well as from the socket.
+#[cfg(feature = "tls")]
+mod tls {
+    use std::sync::Arc;
+
+    use lowbit_websockets::handshake::TlsServerStream;
+    use rustls::crypto::ring::default_provider;
+    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName};
+    use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, StreamOwned};
+
+    use super::*;
+
+    type TlsClient = StreamOwned<ClientConnection, TcpStream>;
+
+    /// A server and a client configuration around a fresh self-signed `localhost` certificate.
+    fn configs() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert: CertificateDer<'static> = made.cert.der().clone();
+        let key = PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
+        let provider = Arc::new(default_provider());
+        let server = ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.clone()], key.into())
+            .unwrap();
+        let mut roots = RootCertStore::empty();
+        roots.add(cert).unwrap();
+        let client = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        (Arc::new(server), Arc::new(client))
+    }
+
+    /// TLS and the opening handshake (bounded by a read timeout), then the non-blocking echo
+    /// loop over the rustls stream.
+    fn tls_echo(config: Arc<ServerConfig>) -> Handler {
+        Box::new(move |stream| {
+            stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).unwrap();
+            let accepted = Handshake::new()
+                .read_limit(LIMIT)
+                .accept_tls(stream, config);
+            match accepted {
+                Ok(opened) => {
+                    let tls: &TlsServerStream = opened.conn.get_ref();
+                    tls.sock.set_read_timeout(None).unwrap();
+                    tls.sock.set_nonblocking(true).unwrap();
+                    serve_echo(opened.conn)
+                }
+                Err(e) => handshake_failed(&e),
+            }
+        })
+    }
+
+    /// A client through TLS and the opening handshake.
+    fn client(server: &Server, config: &Arc<ClientConfig>) -> Conn<TlsClient> {
+        let name = ServerName::try_from("localhost").unwrap();
+        let tls = ClientConnection::new(config.clone(), name).unwrap();
+        let stream = StreamOwned::new(tls, server.connect());
+        Handshake::new()
+            .connect_stream(stream, "wss://localhost/")
+            .unwrap()
+            .conn
+    }
+
+    /// Writes `wire` through TLS, then reads what the server sends until its end of stream
+    /// (a missing TLS close_notify or a reset included), and returns the frames.
+    fn exchange_tls(mut stream: TlsClient, wire: &[u8]) -> Vec<(bool, u8, OpCode, Vec<u8>)> {
+        let _ = stream.write_all(wire).and_then(|()| stream.flush());
+        let mut got = Vec::new();
+        let mut piece = [0; 4096];
+        loop {
+            match stream.read(&mut piece) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&piece[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    break;
+                }
+                Err(e) => panic!("reading the server's answer: {e}"),
+            }
+        }
+        parse_frames(&got)
+    }
+
+    #[test]
+    fn hostile_peers_over_tls() {
+        let (server_config, client_config) = configs();
+        let server = Server::new((0..8).map(|_| tls_echo(server_config.clone())).collect());
+
+        // A frame announcing 2^63-1 bytes: 1009 from the header, nothing reserved.
+        let stream = client(&server, &client_config).into_inner();
+        let frames = exchange_tls(stream, &header_64(0x2, true, (1 << 63) - 1));
+        assert_eq!(close_code(&frames), Some(1009));
+        let outcome = server.outcome();
+        assert_eq!(outcome.error_code(), Some(1009), "{outcome:?}");
+        assert_eq!(outcome.buf_capacity, 0);
+
+        // One byte over the read limit across two fragments: 1009.
+        let mut wire = masked(false, OpCode::Binary, &vec![1; LIMIT / 2]);
+        wire.extend(masked(true, OpCode::Continuation, &vec![2; LIMIT / 2 + 1]));
+        let frames = exchange_tls(client(&server, &client_config).into_inner(), &wire);
+        assert_eq!(close_code(&frames), Some(1009));
+        assert_eq!(server.outcome().error_code(), Some(1009));
+
+        // A peer vanishing mid-frame, without and then with a TLS close_notify: an unexpected
+        // end of stream either way, no close code, the connection's memory unchanged.
+        for notify in [false, true] {
+            let mut stream = client(&server, &client_config).into_inner();
+            stream.write_all(&header_64(0x2, true, 1000)).unwrap();
+            stream.write_all(&[0; 10]).unwrap();
+            if notify {
+                stream.conn.send_close_notify();
+            }
+            stream.flush().unwrap();
+            stream.sock.shutdown(Shutdown::Both).unwrap();
+            let outcome = server.outcome();
+            let (_, code, kind) = outcome.error.as_ref().expect("an error");
+            assert_eq!(
+                (*code, *kind),
+                (None, Some(io::ErrorKind::UnexpectedEof)),
+                "close_notify {notify}: {outcome:?}"
+            );
+            assert!(outcome.heap_unchanged);
+        }
+
+        // Not TLS at all (a plain HTTP upgrade request): the TLS handshake fails at once.
+        let mut stream = server.connect();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n")
+            .unwrap();
+        let outcome = server.outcome();
+        let (message, _, kind) = outcome.error.as_ref().expect("a tls error");
+        assert_eq!(*kind, Some(io::ErrorKind::InvalidData), "{message}");
+        drop(stream);
+
+        // A client that connects and says nothing: the read timeout ends the handshake.
+        let started = Instant::now();
+        let silent = server.connect();
+        let outcome = server.outcome();
+        let (message, _, kind) = outcome.error.as_ref().expect("a timeout");
+        assert!(
+            matches!(
+                kind,
+                Some(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+            ),
+            "{message}"
+        );
+        assert!(started.elapsed() < HANDSHAKE_TIMEOUT * 10);
+        drop(silent);
+
+        // A ping flood through TLS: every ping answered, then a message echoed.
+        let mut conn = client(&server, &client_config);
+        for i in 0..1000u32 {
+            conn.write_message(OpCode::Ping, &i.to_be_bytes()).unwrap();
+        }
+        conn.write_message(OpCode::Text, b"after the flood")
+            .unwrap();
+        let mut buf = Vec::new();
+        let (op, payload) = conn.read_message(&mut buf).unwrap();
+        assert_eq!((op, payload), (OpCode::Text, &b"after the flood"[..]));
+        conn.close(CloseCode::NORMAL, "").unwrap();
+        let outcome = server.outcome();
+        assert_eq!((outcome.echoed, outcome.peer_close), (1, Some(Some(1000))));
+
+        // A well-behaved TLS client is still served.
+        let mut conn = client(&server, &client_config);
+        conn.write_message(OpCode::Binary, &[7; 60_000]).unwrap();
+        let (op, payload) = conn.read_message(&mut buf).unwrap();
+        assert_eq!((op, payload.len()), (OpCode::Binary, 60_000));
+        conn.close(CloseCode::NORMAL, "bye").unwrap();
+        assert_eq!(server.outcome().peer_close, Some(Some(1000)));
+        server.assert_served_normally();
+    }
 }

@@ -67,7 +67,11 @@ impl ControlQueue {
         if self.pong_at != NO_PONG && self.pong_at >= self.pos {
             self.end = self.pong_at;
         }
-        self.pong_at = if op == OpCode::Pong { self.end } else { NO_PONG };
+        self.pong_at = if op == OpCode::Pong {
+            self.end
+        } else {
+            NO_PONG
+        };
         let header = Header {
             fin: true,
             rsv: 0,
