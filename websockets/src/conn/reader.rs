@@ -12,6 +12,12 @@ use crate::frame::OpCode;
 /// `read` returns payload bytes across fragments (validated, bounded by the read limit, control
 /// frames handled on the way) and `Ok(0)` at the end of the message. Errors come as
 /// `io::Error`s wrapping [`Error`]; the connection fails as with `read_message`.
+///
+/// A close frame between two fragments ends the message unfinished: `read_message` drops the
+/// partial message and returns the close, but a reader has already handed its bytes out, and
+/// `Ok(0)` would pass them off as a whole message. So `read` fails with
+/// [`io::ErrorKind::ConnectionAborted`] instead; the close has been answered, as always, and the
+/// connection's next read returns [`Error::Closed`].
 pub struct MessageReader<'c, S> {
     conn: &'c mut Conn<S>,
     opcode: OpCode,
@@ -101,6 +107,62 @@ impl<S: Read + Write> Read for MessageReader<'_, S> {
                     "the peer closed the connection in the middle of a message",
                 ))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Cursor, Read};
+
+    use crate::conn::Conn;
+    use crate::error::Error;
+    use crate::frame::{OpCode, Role};
+
+    #[test]
+    fn a_close_between_fragments_aborts_the_reader_and_is_answered() {
+        // A client reading (unmasked frames): "Hel" without FIN, then a close 1000 "bye".
+        let mut wire = vec![0x01, 3, b'H', b'e', b'l'];
+        wire.extend([0x88, 5, 0x03, 0xe8, b'b', b'y', b'e']);
+        let stream = Wire {
+            input: Cursor::new(wire),
+            output: Vec::new(),
+        };
+        let mut conn = Conn::new(stream, Role::Client, 1024, 256).unwrap();
+        let mut reader = conn.message_reader().unwrap();
+        assert_eq!(reader.opcode(), OpCode::Text);
+        let mut got = [0; 16];
+        assert_eq!(reader.read(&mut got).unwrap(), 3);
+        let err = reader.read(&mut got).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionAborted);
+        assert_eq!(reader.read(&mut got).unwrap(), 0);
+        assert!(matches!(
+            conn.read_message(&mut Vec::new()),
+            Err(Error::Closed)
+        ));
+        // The close was echoed (masked, as a client): 0x88, 0x82, key, masked 1000.
+        assert_eq!(&conn.get_ref().output[..2], &[0x88, 0x82]);
+    }
+
+    /// Reads from `input`, records writes.
+    struct Wire {
+        input: Cursor<Vec<u8>>,
+        output: Vec<u8>,
+    }
+
+    impl Read for Wire {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl io::Write for Wire {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.output.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
         }
     }
 }

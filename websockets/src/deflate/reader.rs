@@ -11,6 +11,13 @@ use crate::frame::OpCode;
 
 /// The next incoming message of a [`Deflate`] connection, inflated as it is read: see
 /// [`Deflate::message_reader`].
+///
+/// As with [`MessageReader`](crate::MessageReader), a close frame between two fragments makes
+/// `read` fail with [`io::ErrorKind::ConnectionAborted`](std::io::ErrorKind::ConnectionAborted)
+/// (the close is answered). It validates UTF-8 piece by piece as it inflates, like
+/// [`Deflate::read_message`]; a message that is both invalid UTF-8 and corrupt may therefore be
+/// refused with 1007 by one and 1002 by the other, depending on which fault the pieces reach
+/// first. Either way the connection fails with a close frame.
 pub struct DeflateReader<'d, S, C, D> {
     deflate: &'d mut Deflate<S, C, D>,
     opcode: OpCode,
