@@ -10,13 +10,13 @@ const MAX_CONTROL_FRAME: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
 
 /// Encoded control frames; `buf[pos..end]` is still to be written.
 ///
-/// It holds two frames at most, one partly written and one not yet started, because of how
-/// [`push`](Self::push) is used:
-/// - a pong replaces a pong not yet started (RFC 6455 §5.5.3 allows answering only the most
-///   recent ping), and no pong is queued once a close is;
-/// - a close queued by `Conn::close` finds the queue empty (it flushes first);
-/// - a close queued on failure, or echoing the peer's close, drops a pong not yet started: a
-///   failing connection owes no pong, nor does one that received a close (§5.5.2).
+/// It holds two frames of the largest size: one partly written and one not yet started. A pong
+/// replaces a pong not yet started (RFC 6455 §5.5.3 allows answering only the most recent
+/// ping), so pongs always fit; a close frame may not (when a frame is half written and a pong
+/// waits behind it), and [`push`](Self::push) then refuses it: the connection keeps the close
+/// aside ([`AutoClose`](super::AutoClose)) and queues it once the queue has drained, so every
+/// ping received before the peer's close is still answered (§5.5.2). `Conn::close` flushes the
+/// queue before queueing its own close. Nothing is queued after a close.
 ///
 /// The positions are `u16` (the buffer is 262 bytes): this structure is inline in every
 /// connection, so its size counts ten thousand times over on a busy server.
@@ -47,7 +47,8 @@ impl ControlQueue {
     }
 
     /// Queues a pong or a close frame with `payload` (at most 125 bytes), masked with `mask`.
-    pub(super) fn push(&mut self, op: OpCode, payload: &[u8], mask: Option<[u8; 4]>) {
+    /// Returns `false`, queueing nothing, when a close frame does not fit; a pong always does.
+    pub(super) fn push(&mut self, op: OpCode, payload: &[u8], mask: Option<[u8; 4]>) -> bool {
         debug_assert!(payload.len() <= MAX_CONTROL_PAYLOAD);
         if self.is_empty() {
             self.clear();
@@ -63,15 +64,6 @@ impl ControlQueue {
             self.end -= self.pos;
             self.pos = 0;
         }
-        // A pong not yet started: replaced by a newer pong, dropped for a close.
-        if self.pong_at != NO_PONG && self.pong_at >= self.pos {
-            self.end = self.pong_at;
-        }
-        self.pong_at = if op == OpCode::Pong {
-            self.end
-        } else {
-            NO_PONG
-        };
         let header = Header {
             fin: true,
             rsv: 0,
@@ -81,15 +73,30 @@ impl ControlQueue {
         };
         let mut h = [0; MAX_HEADER_LEN];
         let hlen = header.encode(&mut h);
-        let at = usize::from(self.end);
+        let mut at = usize::from(self.end);
+        if op == OpCode::Pong && self.pong_at != NO_PONG && self.pong_at >= self.pos {
+            // A pong not yet started: this newer one replaces it.
+            at = usize::from(self.pong_at);
+        }
+        if at + hlen + payload.len() > self.buf.len() {
+            debug_assert!(op == OpCode::Close, "a pong always fits");
+            return false;
+        }
         self.buf[at..at + hlen].copy_from_slice(&h[..hlen]);
         let body = &mut self.buf[at + hlen..at + hlen + payload.len()];
         match mask {
             Some(key) => mask::mask_copy(body, payload, key, 0),
             None => body.copy_from_slice(payload),
         }
-        // At most two frames of 131 bytes: fits in u16.
+        // At most two frames of 131 bytes: positions fit in u16.
         self.end = (at + hlen + payload.len()) as u16;
+        // Only a pong behind which nothing is queued may be replaced.
+        self.pong_at = if op == OpCode::Pong {
+            at as u16
+        } else {
+            NO_PONG
+        };
+        true
     }
 
     /// Writes the queued bytes to `stream`. An error (`WouldBlock` included) keeps the
@@ -144,39 +151,55 @@ mod tests {
     }
 
     #[test]
-    fn a_newer_pong_replaces_one_not_started_and_a_close_drops_it() {
+    fn a_newer_pong_replaces_one_not_started_and_a_close_waits_for_room() {
         let mut q = ControlQueue::new();
         let key = Some([1, 2, 3, 4]);
-        q.push(OpCode::Pong, &[1; 125], key);
-        let mut w = Tight {
-            out: Vec::new(),
-            room: 10,
-        };
-        assert!(q.write_to(&mut w).is_err());
-        // The first pong is in flight; the second and third share one slot.
-        q.push(OpCode::Pong, &[2; 125], key);
-        q.push(OpCode::Pong, &[3; 125], key);
-        assert_eq!(q.unwritten().len(), 121 + 131);
-        // A close drops the pong not yet started and takes its place.
-        q.push(OpCode::Close, &[0x03, 0xe8], key);
-        assert_eq!(q.unwritten().len(), 121 + 8);
-        w.room = usize::MAX;
-        q.write_to(&mut w).unwrap();
-        assert!(q.is_empty());
-        assert_eq!(w.out.len(), 131 + 8);
-        assert_eq!(&w.out[131..133], &[0x88, 0x82]);
-    }
-
-    #[test]
-    fn the_pong_in_flight_is_never_replaced() {
-        let mut q = ControlQueue::new();
-        q.push(OpCode::Pong, b"first", None);
+        assert!(q.push(OpCode::Pong, &[1; 125], key));
         let mut w = Tight {
             out: Vec::new(),
             room: 1,
         };
         assert!(q.write_to(&mut w).is_err());
-        q.push(OpCode::Pong, b"second", None);
+        // The first pong is in flight; the second and third share one slot.
+        assert!(q.push(OpCode::Pong, &[2; 125], key));
+        assert!(q.push(OpCode::Pong, &[3; 125], key));
+        assert_eq!(q.unwritten().len(), 130 + 131);
+        // No room for a close behind them: refused, nothing dropped.
+        assert!(!q.push(OpCode::Close, &[0x03, 0xe8], key));
+        assert_eq!(q.unwritten().len(), 130 + 131);
+        w.room = usize::MAX;
+        q.write_to(&mut w).unwrap();
+        assert!(q.is_empty());
+        assert!(q.push(OpCode::Close, &[0x03, 0xe8], key));
+        q.write_to(&mut w).unwrap();
+        assert_eq!(w.out.len(), 131 + 131 + 8);
+        assert_eq!(&w.out[131..133], &[0x8a, 0xfd]);
+        assert_eq!(&w.out[262..264], &[0x88, 0x82]);
+    }
+
+    #[test]
+    fn a_pong_queued_before_a_close_is_not_replaced_after_it() {
+        let mut q = ControlQueue::new();
+        assert!(q.push(OpCode::Pong, b"p", None));
+        assert!(q.push(OpCode::Close, b"", None));
+        let mut w = Tight {
+            out: Vec::new(),
+            room: usize::MAX,
+        };
+        q.write_to(&mut w).unwrap();
+        assert_eq!(w.out, b"\x8a\x01p\x88\x00");
+    }
+
+    #[test]
+    fn the_pong_in_flight_is_never_replaced() {
+        let mut q = ControlQueue::new();
+        assert!(q.push(OpCode::Pong, b"first", None));
+        let mut w = Tight {
+            out: Vec::new(),
+            room: 1,
+        };
+        assert!(q.write_to(&mut w).is_err());
+        assert!(q.push(OpCode::Pong, b"second", None));
         w.room = usize::MAX;
         q.write_to(&mut w).unwrap();
         assert_eq!(w.out, b"\x8a\x05first\x8a\x06second");

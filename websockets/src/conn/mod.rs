@@ -74,9 +74,6 @@ pub struct Conn<S> {
     rend: usize,
     frame_in: Option<FrameIn>,
     msg_in: Option<MessageIn>,
-    /// The length of the peer's close payload, unmasked in place in `rbuf` right before
-    /// `rpos`: nothing is read after a close, so it stays there for the caller.
-    close_len: u8,
 
     // Write side: `wbuf[wpos..wend]` holds bytes to write (`u32`: the scratch buffer is at
     // most `MAX_CHUNK_SIZE` and a header; see `wpos()` and `set_wpos()`).
@@ -86,6 +83,8 @@ pub struct Conn<S> {
     tx: Tx,
     /// Control frames (pong, close) waiting for a frame boundary.
     ctrl: ControlQueue,
+    /// A close frame of our own that did not fit in `ctrl` yet.
+    deferred_close: Option<AutoClose>,
 }
 
 /// The data frame being received.
@@ -123,6 +122,54 @@ enum Tx {
     },
     /// A message streamed from a reader.
     Stream(stream::StreamOut),
+}
+
+/// A close frame the connection sends on its own. It may have to wait for room in the control
+/// queue (see [`ControlQueue`]), so it is kept as this one byte and encoded when it goes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AutoClose {
+    /// The echo of the peer's close code (RFC 6455 §5.5.1), read from its payload, which stays
+    /// in the read buffer.
+    Echo,
+    /// 1002, failing on a protocol error.
+    ProtocolError,
+    /// 1007, failing on invalid UTF-8.
+    InvalidPayload,
+    /// 1009, failing on a message over the read limit.
+    MessageTooBig,
+    /// 1011, a streamed message whose reader failed half way.
+    InternalError,
+}
+
+impl AutoClose {
+    /// The close for a failure with `code`, if it is one the connection sends on its own.
+    fn failing(code: CloseCode) -> Option<Self> {
+        match code {
+            CloseCode::PROTOCOL_ERROR => Some(Self::ProtocolError),
+            CloseCode::INVALID_PAYLOAD => Some(Self::InvalidPayload),
+            CloseCode::MESSAGE_TOO_BIG => Some(Self::MessageTooBig),
+            CloseCode::INTERNAL_ERROR => Some(Self::InternalError),
+            _ => None,
+        }
+    }
+
+    /// Writes the close payload into `out` and returns its length; `peer` is the peer's close
+    /// payload, for an echo.
+    fn encode(self, peer: &[u8], out: &mut [u8; MAX_CONTROL_PAYLOAD]) -> usize {
+        let (code, reason) = match self {
+            Self::Echo => match CloseFrame::decode(peer) {
+                Ok(Some(frame)) => (frame.code, ""),
+                // A close without a code is echoed without one.
+                _ => return 0,
+            },
+            Self::ProtocolError => (CloseCode::PROTOCOL_ERROR, "protocol error"),
+            Self::InvalidPayload => (CloseCode::INVALID_PAYLOAD, "invalid utf-8"),
+            Self::MessageTooBig => (CloseCode::MESSAGE_TOO_BIG, "message too big"),
+            Self::InternalError => (CloseCode::INTERNAL_ERROR, ""),
+        };
+        // Codes valid on the wire and short reasons: encoding cannot fail.
+        CloseFrame { code, reason }.encode(out).unwrap_or(0)
+    }
 }
 
 /// Mask keys (RFC 6455 §5.3): SplitMix64 seeded once per connection from std's randomly keyed
@@ -188,7 +235,12 @@ impl<S> Conn<S> {
     /// stream is writable and call [`flush`](Self::flush) or its pending write again).
     #[must_use]
     pub fn has_pending_writes(&self) -> bool {
-        self.wpos < self.wend || !self.ctrl.is_empty() || !matches!(self.tx, Tx::Idle)
+        self.wpos < self.wend || self.control_pending() || !matches!(self.tx, Tx::Idle)
+    }
+
+    /// Whether a control frame is queued or waiting for room in the queue.
+    pub(super) fn control_pending(&self) -> bool {
+        !self.ctrl.is_empty() || self.deferred_close.is_some()
     }
 
     /// Whether the peer's close frame has been received.
@@ -262,7 +314,7 @@ impl<S: Read + Write> Conn<S> {
             rend: 0,
             frame_in: None,
             msg_in: None,
-            close_len: 0,
+            deferred_close: None,
             wbuf: vec![0; PAYLOAD_AT + buffer + 1].into_boxed_slice(),
             wpos: 0,
             wend: 0,
@@ -324,10 +376,12 @@ impl<S: Read + Write> Conn<S> {
             let n = CloseFrame { code, reason }.encode(&mut payload)?;
             // Pongs still queued go first (RFC 6455 §5.5.2: every ping is answered until the
             // peer's close), so the queue is empty when the close joins it.
-            if !self.ctrl.is_empty() {
+            if self.control_pending() {
                 self.flush_pending()?;
             }
-            self.queue_control(OpCode::Close, &payload[..n]);
+            let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
+            let queued = self.ctrl.push(OpCode::Close, &payload[..n], mask);
+            debug_assert!(queued, "the control queue is empty");
             self.close_sent = true;
         }
         self.flush()?;
@@ -369,10 +423,22 @@ impl<S: Read + Write> Conn<S> {
         self.wend = at as u32;
     }
 
-    /// Queues a control frame (pong or close) for the next frame boundary.
-    fn queue_control(&mut self, op: OpCode, payload: &[u8]) {
+    /// Queues a pong for the next frame boundary.
+    fn queue_pong(&mut self, payload: &[u8]) {
         let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
-        self.ctrl.push(op, payload, mask);
+        let queued = self.ctrl.push(OpCode::Pong, payload, mask);
+        debug_assert!(queued, "a pong always fits");
+    }
+
+    /// Sends `close` from now on: queued for the next frame boundary, or, when the control
+    /// queue has no room for it, queued as soon as the queue has drained.
+    pub(super) fn queue_auto_close(&mut self, close: AutoClose) {
+        self.close_sent = true;
+        let mut payload = [0; MAX_CONTROL_PAYLOAD];
+        let n = close.encode(self.close_payload(), &mut payload);
+        let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
+        self.deferred_close =
+            (!self.ctrl.push(OpCode::Close, &payload[..n], mask)).then_some(close);
     }
 
     /// Fails the connection: queues and tries to send the close frame the error calls for.
@@ -381,20 +447,10 @@ impl<S: Read + Write> Conn<S> {
         if err.is_would_block() {
             return err;
         }
-        if let Some(code) = err.close_code() {
+        if let Some(close) = err.close_code().and_then(AutoClose::failing) {
             if !self.close_sent {
-                let reason: &str = match code {
-                    CloseCode::PROTOCOL_ERROR => "protocol error",
-                    CloseCode::INVALID_PAYLOAD => "invalid utf-8",
-                    CloseCode::MESSAGE_TOO_BIG => "message too big",
-                    _ => "",
-                };
-                let mut payload = [0; MAX_CONTROL_PAYLOAD];
-                if let Ok(n) = (CloseFrame { code, reason }).encode(&mut payload) {
-                    self.queue_control(OpCode::Close, &payload[..n]);
-                    self.close_sent = true;
-                    let _ = self.flush_pending();
-                }
+                self.queue_auto_close(close);
+                let _ = self.flush_pending();
             }
         }
         self.failed = true;
@@ -554,6 +610,78 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    /// Found by the `read_resume` fuzz target once the control queue shrank to two frames: a
+    /// close arriving while one pong is half written and another waits used to drop the waiting
+    /// pong to make room for the close echo. Every ping received before the close is answered
+    /// (RFC 6455 §5.5.2); the close waits for room instead.
+    #[test]
+    fn a_close_behind_two_pongs_under_a_stalled_writer_waits_and_drops_nothing() {
+        /// Reads `input` at once; accepts `room` bytes of writes, then blocks.
+        struct Stalled {
+            input: io::Cursor<Vec<u8>>,
+            written: Vec<u8>,
+            room: usize,
+        }
+        impl Read for Stalled {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.input.read(buf)
+            }
+        }
+        impl Write for Stalled {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.room);
+                if n == 0 {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                self.room -= n;
+                self.written.extend_from_slice(&buf[..n]);
+                Ok(n)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        // A client reads unmasked frames and writes masked ones (131-byte pongs).
+        let mut input = vec![0x89, 125];
+        input.extend([b'A'; 125]);
+        input.extend([0x89, 125]);
+        input.extend([b'B'; 125]);
+        input.extend([0x88, 2, 0x03, 0xe8]);
+        let stream = Stalled {
+            input: io::Cursor::new(input),
+            written: Vec::new(),
+            room: 1,
+        };
+        let mut conn = Conn::client(stream, 1024, 1024).unwrap();
+        let mut buf = Vec::new();
+        let (op, payload) = conn.read_message(&mut buf).unwrap();
+        assert_eq!((op, payload), (OpCode::Close, &[0x03, 0xe8][..]));
+        assert!(conn.has_pending_writes());
+        conn.get_mut().room = usize::MAX;
+        conn.flush().unwrap();
+        assert!(!conn.has_pending_writes());
+        let mut wire = &conn.get_ref().written[..];
+        let mut seen = Vec::new();
+        while !wire.is_empty() {
+            let Ok(Decoded::Complete { header, len }) = Header::decode(wire) else {
+                panic!("a partial frame was written");
+            };
+            let end = len + header.payload_len as usize;
+            let mut body = wire[len..end].to_vec();
+            mask::apply_mask(&mut body, header.mask.unwrap(), 0);
+            seen.push((header.opcode, body));
+            wire = &wire[end..];
+        }
+        assert_eq!(
+            seen,
+            [
+                (OpCode::Pong, vec![b'A'; 125]),
+                (OpCode::Pong, vec![b'B'; 125]),
+                (OpCode::Close, vec![0x03, 0xe8]),
+            ]
+        );
     }
 
     /// A message at the read limit reserves no more than the limit (`Vec::resize` used to round

@@ -3,7 +3,7 @@
 
 use std::io::{self, Read, Write};
 
-use super::{Conn, FrameIn, MessageIn};
+use super::{AutoClose, Conn, FrameIn, MessageIn};
 use crate::close::CloseFrame;
 use crate::error::{Error, ProtocolError};
 use crate::frame::{self, Decoded, Header, MAX_CONTROL_PAYLOAD, OpCode, RSV1};
@@ -153,7 +153,7 @@ impl<S: Read + Write> Conn<S> {
         if self.close_received {
             return Err(Error::Closed);
         }
-        if !self.ctrl.is_empty() {
+        if self.control_pending() {
             self.send_control_best_effort()?;
         }
         Ok(())
@@ -354,39 +354,37 @@ impl<S: Read + Write> Conn<S> {
             if let Some(key) = header.mask {
                 mask::apply_mask(&mut self.rbuf[at..at + plen], key, 0);
             }
-            self.rpos = at + plen;
             match header.opcode {
-                OpCode::Ping if !self.close_sent => {
-                    let mut payload = [0; MAX_CONTROL_PAYLOAD];
-                    payload[..plen].copy_from_slice(&self.rbuf[at..at + plen]);
-                    self.queue_control(OpCode::Pong, &payload[..plen]);
-                    self.send_control_best_effort()?;
-                }
                 OpCode::Close => {
-                    self.close_len = plen as u8;
+                    // Nothing is read after a close: `rbuf[rpos..rend]` is its payload from now
+                    // on (bytes after it are never read).
+                    (self.rpos, self.rend) = (at, at + plen);
                     self.on_close()?;
                     return Ok(HeaderIn::Close);
                 }
-                _ => {}
+                OpCode::Ping if !self.close_sent => {
+                    self.rpos = at + plen;
+                    let mut payload = [0; MAX_CONTROL_PAYLOAD];
+                    payload[..plen].copy_from_slice(&self.rbuf[at..at + plen]);
+                    self.queue_pong(&payload[..plen]);
+                    self.send_control_best_effort()?;
+                }
+                _ => self.rpos = at + plen,
             }
         }
     }
 
     /// The peer's close: validate it, echo its code (RFC 6455 §5.5.1), stop reading.
     fn on_close(&mut self) -> Result<(), Error> {
-        let code = match CloseFrame::decode(self.close_payload()) {
-            Ok(frame) => frame.map(|f| f.code),
-            Err(e) => return Err(self.fail(e)),
-        };
+        // `read_header` left the payload as `rbuf[rpos..rend]`.
+        if let Err(e) = CloseFrame::decode(&self.rbuf[self.rpos..self.rend]) {
+            return Err(self.fail(e));
+        }
         self.close_received = true;
         self.msg_in = None;
         self.frame_in = None;
         if !self.close_sent {
-            self.close_sent = true;
-            match code {
-                Some(code) => self.queue_control(OpCode::Close, &code.0.to_be_bytes()),
-                None => self.queue_control(OpCode::Close, &[]),
-            }
+            self.queue_auto_close(AutoClose::Echo);
             self.send_control_best_effort()?;
         }
         Ok(())
@@ -427,9 +425,13 @@ impl<S: Read + Write> Conn<S> {
     }
 
     /// The payload of the close frame received (empty before one arrives). It stays in the
-    /// read buffer: once a close has arrived nothing more is read.
+    /// read buffer as `rbuf[rpos..rend]`: once a close has arrived nothing more is read.
     pub(crate) fn close_payload(&self) -> &[u8] {
-        &self.rbuf[self.rpos - usize::from(self.close_len)..self.rpos]
+        if self.close_received {
+            &self.rbuf[self.rpos..self.rend]
+        } else {
+            &[]
+        }
     }
 }
 

@@ -8,8 +8,7 @@
 
 use std::io::{self, Read, Write};
 
-use super::{Conn, PAYLOAD_AT, Tx};
-use crate::close::CloseCode;
+use super::{AutoClose, Conn, PAYLOAD_AT, Tx};
 use crate::error::Error;
 use crate::frame::{Header, MAX_HEADER_LEN, OpCode};
 use crate::mask;
@@ -127,7 +126,7 @@ impl<S: Read + Write> Conn<S> {
             s.sending = false;
             self.tx = Tx::Stream(s);
             // A pong queued by the read side may go out between fragments.
-            if !self.ctrl.is_empty() {
+            if self.control_pending() {
                 self.flush_pending()?;
             }
         }
@@ -179,8 +178,7 @@ impl<S: Read + Write> Conn<S> {
         self.tx = Tx::Idle;
         if !s.first {
             // Half a message is on the wire: fail the connection, telling the peer why.
-            self.queue_control(OpCode::Close, &CloseCode::INTERNAL_ERROR.0.to_be_bytes());
-            self.close_sent = true;
+            self.queue_auto_close(AutoClose::InternalError);
             let _ = self.flush_pending();
             self.failed = true;
         }

@@ -73,7 +73,7 @@ impl<S: Read + Write> Conn<S> {
         if op.is_control() && len > MAX_CONTROL_PAYLOAD {
             return Err(Error::Misuse("control frame payload over 125 bytes"));
         }
-        if !self.ctrl.is_empty() || self.wbuf.len() - self.wend() < MAX_HEADER_LEN {
+        if self.control_pending() || self.wbuf.len() - self.wend() < MAX_HEADER_LEN {
             self.flush_pending()?;
         }
         let mask = self.role.masks_outgoing().then(|| self.keys.next_key());
@@ -201,10 +201,16 @@ impl<S: Read + Write> Conn<S> {
         if self.frame_open() {
             return Ok(());
         }
-        if let Err(e) = self.ctrl.write_to(&mut self.stream) {
-            return Err(self.io_fail(e));
+        loop {
+            if let Err(e) = self.ctrl.write_to(&mut self.stream) {
+                return Err(self.io_fail(e));
+            }
+            // A close that waited for room goes in now that the queue is empty.
+            match self.deferred_close.take() {
+                Some(close) => self.queue_auto_close(close),
+                None => return Ok(()),
+            }
         }
-        Ok(())
     }
 }
 
