@@ -29,44 +29,153 @@ impl Head {
     }
 }
 
-/// Reads an HTTP head from `stream` into a buffer of at most `limit` bytes.
+/// An HTTP head read in steps: the bounded reader behind [`Server::accept`] and
+/// [`Client::connect`], resumable after `WouldBlock`, for event loops on non-blocking streams.
 ///
-/// Each read fills free space up to the bound; the reader never reads beyond `limit` bytes in
-/// all, so the early bytes it hands back are bounded as well. `examined` counts the bytes the
-/// end-of-head scan looked at, which stays linear in the bytes read (a test checks this).
+/// Call [`read_from`](Self::read_from) each time the stream is readable, until it returns
+/// `Ok`; then answer the request with [`Server::answer`]. The reader never reads more than its
+/// bound in all, looks at each byte a bounded number of times however the head is split across
+/// reads, and starts with no buffer (it grows by doubling from 1 KiB up to the bound).
+///
+/// ```
+/// # use std::io::{self, Read};
+/// use lowbit_cooper::{Error, HeadReader};
+///
+/// /// A non-blocking stream that has received `data` so far.
+/// struct Arrived<'a>(&'a [u8]);
+/// impl Read for Arrived<'_> {
+///     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+///         if self.0.is_empty() {
+///             return Err(io::ErrorKind::WouldBlock.into());
+///         }
+///         let n = buf.len().min(self.0.len());
+///         buf[..n].copy_from_slice(&self.0[..n]);
+///         self.0 = &self.0[n..];
+///         Ok(n)
+///     }
+/// }
+///
+/// let mut reader = HeadReader::new(8192);
+/// let first = reader.read_from(&mut Arrived(b"GET / HTTP/1.1\r\nHost: a\r"));
+/// assert!(matches!(first, Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock));
+/// reader.read_from(&mut Arrived(b"\n\r\n\x81\x00")).unwrap();
+/// assert_eq!(reader.head(), Some(&b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"[..]));
+/// assert_eq!(reader.early(), b"\x81\x00");
+/// ```
+///
+/// [`Server::accept`]: crate::Server::accept
+/// [`Server::answer`]: crate::Server::answer
+/// [`Client::connect`]: crate::Client::connect
+#[derive(Debug)]
+pub struct HeadReader {
+    buf: Vec<u8>,
+    filled: usize,
+    limit: usize,
+    /// Where the end-of-head scan resumes.
+    scan_from: usize,
+    /// Bytes the scan has looked at (stays linear in the bytes read; a test checks this).
+    examined: usize,
+    /// The head's length, once its blank line has arrived.
+    len: Option<usize>,
+}
+
+impl HeadReader {
+    /// A reader for a head of at most `limit` bytes (see [`DEFAULT_MAX_HEAD`]).
+    #[must_use]
+    pub fn new(limit: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            filled: 0,
+            limit,
+            scan_from: 0,
+            examined: 0,
+            len: None,
+        }
+    }
+
+    /// Reads from `stream` until the head is complete; `Ok` once it is (at once if it already
+    /// was). Each read asks for at most what the bound leaves, so the bytes read after the
+    /// head are bounded too.
+    ///
+    /// # Errors
+    /// - [`Error::Io`] with `WouldBlock`: nothing is lost; call again when the stream is readable.
+    /// - [`Error::Io`] with `UnexpectedEof` when the stream ends first, or the stream's error.
+    /// - [`Error::HeadTooLarge`] once the bound is reached without a blank line
+    ///   ([`Server::answer`](crate::Server::answer) then writes `431`).
+    pub fn read_from<R: Read + ?Sized>(&mut self, stream: &mut R) -> Result<(), Error> {
+        while self.len.is_none() {
+            if self.filled == self.buf.len() {
+                if self.buf.len() >= self.limit {
+                    return Err(Error::HeadTooLarge { limit: self.limit });
+                }
+                let grown = (self.buf.len() * 2).max(INITIAL_BUF).min(self.limit);
+                self.buf.resize(grown, 0);
+            }
+            let n = match stream.read(&mut self.buf[self.filled..]) {
+                Ok(0) => {
+                    return Err(Error::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "stream closed before the end of the http head",
+                    )));
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io(e)),
+            };
+            self.filled += n;
+            self.len = find_end(
+                &self.buf[..self.filled],
+                &mut self.scan_from,
+                &mut self.examined,
+            );
+        }
+        Ok(())
+    }
+
+    /// The head, blank line included, once complete.
+    #[must_use]
+    pub fn head(&self) -> Option<&[u8]> {
+        self.len.map(|len| &self.buf[..len])
+    }
+
+    /// The bytes read after the head (empty until it is complete): the peer's first bytes in
+    /// the new protocol, to be read before anything else from the stream.
+    #[must_use]
+    pub fn early(&self) -> &[u8] {
+        match self.len {
+            Some(len) => &self.buf[len..self.filled],
+            None => &[],
+        }
+    }
+
+    /// Whether the bound was reached without the end of the head.
+    #[must_use]
+    pub fn is_too_large(&self) -> bool {
+        self.len.is_none() && self.filled >= self.limit
+    }
+
+    /// The complete head, or `None`.
+    pub(crate) fn into_head(mut self) -> Option<Head> {
+        let len = self.len?;
+        self.buf.truncate(self.filled);
+        Some(Head { buf: self.buf, len })
+    }
+}
+
+/// Reads an HTTP head from `stream` into a buffer of at most `limit` bytes (a [`HeadReader`]
+/// run to completion); `examined` receives how many bytes its scan looked at.
 pub(crate) fn read_head<R: Read + ?Sized>(
     stream: &mut R,
     limit: usize,
     examined: &mut usize,
 ) -> Result<Head, Error> {
-    let mut buf = vec![0; limit.min(INITIAL_BUF)];
-    let mut filled = 0;
-    let mut scan_from = 0;
-    loop {
-        if filled == buf.len() {
-            if buf.len() >= limit {
-                return Err(Error::HeadTooLarge { limit });
-            }
-            let grown = (buf.len() * 2).clamp(INITIAL_BUF, limit);
-            buf.resize(grown, 0);
-        }
-        let n = match stream.read(&mut buf[filled..]) {
-            Ok(0) => {
-                return Err(Error::Io(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "stream closed before the end of the http head",
-                )));
-            }
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::Io(e)),
-        };
-        filled += n;
-        if let Some(len) = find_end(&buf[..filled], &mut scan_from, examined) {
-            buf.truncate(filled);
-            return Ok(Head { buf, len });
-        }
-    }
+    let mut reader = HeadReader::new(limit);
+    let read = reader.read_from(stream);
+    *examined = reader.examined;
+    read?;
+    Ok(reader
+        .into_head()
+        .expect("read_from returned Ok: the head is complete"))
 }
 
 /// Finds the blank line that ends a head (`\n\r\n`, or a bare `\n\n`), looking at `buf[*from..]`

@@ -120,7 +120,7 @@ mod status;
 
 pub use client::{Client, Response};
 pub use error::{Error, InvalidHeader};
-pub use head::{DEFAULT_MAX_HEAD, MAX_HEADERS};
+pub use head::{DEFAULT_MAX_HEAD, HeadReader, MAX_HEADERS};
 pub use headers::{HeaderBuf, Headers};
 pub use server::{Request, Server};
 pub use status::Status;

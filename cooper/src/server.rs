@@ -1,8 +1,8 @@
 //! The server side: read an upgrade request, choose a protocol, ask the caller, answer `101`.
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 
-use crate::head::{self, DEFAULT_MAX_HEAD, MAX_HEADERS, read_head};
+use crate::head::{self, DEFAULT_MAX_HEAD, Head, HeadReader, MAX_HEADERS};
 use crate::headers::is_protocol;
 use crate::{Error, HeaderBuf, Headers, InvalidHeader, Status, Upgraded};
 
@@ -96,35 +96,94 @@ impl Server {
         S: Read + Write,
         F: FnOnce(&Request<'_>, &mut HeaderBuf) -> Result<(), Status>,
     {
-        let mut examined = 0;
-        let head = match read_head(&mut stream, self.max_head, &mut examined) {
-            Ok(head) => head,
-            Err(e) => {
-                if matches!(e, Error::HeadTooLarge { .. }) {
-                    self.refuse(&mut stream, Status::REQUEST_HEADER_FIELDS_TOO_LARGE, &[]);
-                }
-                return Err(e);
+        let mut reader = HeadReader::new(self.max_head);
+        if let Err(e) = reader.read_from(&mut stream) {
+            if reader.is_too_large() {
+                let mut out = Vec::new();
+                self.refusal(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, &[], &mut out);
+                let _ignored = stream.write_all(&out).and_then(|()| stream.flush());
             }
-        };
-        let mut response = HeaderBuf::new();
-        let outcome = self.check(&head.buf[..head.len], handler, &mut response);
-        match outcome {
-            Ok(chosen) => {
-                let mut out = Vec::with_capacity(96 + response.as_bytes().len());
-                out.extend_from_slice(
-                    b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ",
-                );
-                out.extend_from_slice(self.protocols[chosen].as_bytes());
-                out.extend_from_slice(b"\r\n");
-                out.extend_from_slice(response.as_bytes());
-                out.extend_from_slice(b"\r\n");
+            return Err(e);
+        }
+        let mut out = Vec::new();
+        match self.answer(&reader, handler, &mut out) {
+            Ok(protocol) => {
+                let protocol = protocol.to_owned();
                 stream.write_all(&out)?;
                 stream.flush()?;
+                let early = reader.into_head().map(Head::into_early).unwrap_or_default();
                 Ok(Upgraded {
                     stream,
-                    protocol: self.protocols[chosen].clone(),
-                    early: head.into_early(),
+                    protocol,
+                    early,
                 })
+            }
+            Err(e) => {
+                // The request has failed anyway: a failure to send the refusal changes nothing.
+                let _ignored = stream.write_all(&out).and_then(|()| stream.flush());
+                Err(e)
+            }
+        }
+    }
+
+    /// Answers the request whose head `reader` has read, without I/O: the checks and the
+    /// handler of [`accept`](Self::accept), with the response written into `response` for the
+    /// caller to send (for event loops on non-blocking streams, which read the head with
+    /// [`HeadReader`] as the stream becomes readable). Returns the protocol chosen; the bytes
+    /// the peer sent after its head are [`HeadReader::early`].
+    ///
+    /// ```
+    /// use lowbit_cooper::{HeadReader, Server};
+    ///
+    /// let mut reader = HeadReader::new(8192);
+    /// let request = b"GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n";
+    /// reader.read_from(&mut &request[..]).unwrap();
+    /// let mut response = Vec::new();
+    /// let server = Server::new(["echo"])?;
+    /// let protocol = server.answer(&reader, |_, _| Ok(()), &mut response)?;
+    /// assert_eq!(protocol, "echo");
+    /// assert!(response.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept); `response` then holds the error response to send, if any.
+    /// A head over the bound ([`HeadReader::is_too_large`]) is answered with `431`; a reader
+    /// whose head is not complete yet is an [`Error::Io`] with `InvalidInput`, with nothing to
+    /// send.
+    pub fn answer<F>(
+        &self,
+        reader: &HeadReader,
+        handler: F,
+        response: &mut Vec<u8>,
+    ) -> Result<&str, Error>
+    where
+        F: FnOnce(&Request<'_>, &mut HeaderBuf) -> Result<(), Status>,
+    {
+        let Some(head) = reader.head() else {
+            if reader.is_too_large() {
+                self.refusal(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, &[], response);
+                return Err(Error::HeadTooLarge {
+                    limit: self.max_head,
+                });
+            }
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the request head is not complete",
+            )));
+        };
+        let mut headers = HeaderBuf::new();
+        match self.check(head, handler, &mut headers) {
+            Ok(chosen) => {
+                let protocol = self.protocols[chosen].as_str();
+                response.extend_from_slice(
+                    b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ",
+                );
+                response.extend_from_slice(protocol.as_bytes());
+                response.extend_from_slice(b"\r\n");
+                response.extend_from_slice(headers.as_bytes());
+                response.extend_from_slice(b"\r\n");
+                Ok(protocol)
             }
             Err(e) => {
                 let status = match &e {
@@ -135,7 +194,7 @@ impl Server {
                     }
                     _ => Status::BAD_REQUEST,
                 };
-                self.refuse(&mut stream, status, response.as_bytes());
+                self.refusal(status, headers.as_bytes(), response);
                 Err(e)
             }
         }
@@ -189,9 +248,8 @@ impl Server {
         Ok(chosen)
     }
 
-    /// Writes an error response and flushes it, ignoring failures (the handshake has failed).
-    fn refuse<S: Write>(&self, stream: &mut S, status: Status, extra: &[u8]) {
-        let mut out = Vec::with_capacity(128 + extra.len());
+    /// Appends an error response with `status` and the `extra` header lines to `out`.
+    fn refusal(&self, status: Status, extra: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(b"HTTP/1.1 ");
         out.extend_from_slice(status.to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -206,7 +264,6 @@ impl Server {
         }
         out.extend_from_slice(extra);
         out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
-        let _ignored = stream.write_all(&out).and_then(|()| stream.flush());
     }
 }
 
@@ -307,6 +364,73 @@ mod tests {
     fn accept(input: &[u8]) -> (Result<Upgraded<Mock>, Error>, String) {
         let server = Server::new(["websocket", "h2c"]).unwrap();
         accept_with(&server, input, 1000, |_, _| Ok(()))
+    }
+
+    /// Reads `input` one byte per call with a `WouldBlock` between calls, as a non-blocking
+    /// socket might deliver it, then answers.
+    fn answer_resumed(server: &Server, input: &[u8]) -> (Result<String, Error>, String, Vec<u8>) {
+        struct Drip<'a> {
+            input: &'a [u8],
+            stall: bool,
+        }
+        impl Read for Drip<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.stall = !self.stall;
+                if self.stall || self.input.is_empty() {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                buf[0] = self.input[0];
+                self.input = &self.input[1..];
+                Ok(1)
+            }
+        }
+        let mut reader = HeadReader::new(server.max_head);
+        let mut drip = Drip {
+            input,
+            stall: false,
+        };
+        let mut stalls = 0;
+        while let Err(e) = reader.read_from(&mut drip) {
+            match e {
+                Error::Io(e) if e.kind() == io::ErrorKind::WouldBlock && stalls < 100_000 => {
+                    stalls += 1;
+                }
+                _ => break,
+            }
+        }
+        let mut out = Vec::new();
+        let r = server
+            .answer(&reader, |_, _| Ok(()), &mut out)
+            .map(str::to_owned);
+        (r, String::from_utf8(out).unwrap(), reader.early().to_vec())
+    }
+
+    #[test]
+    fn answering_a_head_read_across_would_blocks_matches_accept() {
+        let server = Server::new(["websocket", "h2c"]).unwrap();
+        let mut input = GOOD.to_vec();
+        input.extend_from_slice(b"\x81\x00");
+        for request in [&input[..], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"] {
+            let (answered, response, early) = answer_resumed(&server, request);
+            let (accepted, sent) = accept(request);
+            assert_eq!(response, sent);
+            match (answered, accepted) {
+                (Ok(protocol), Ok(up)) => assert_eq!(protocol, up.protocol),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                other => panic!("{other:?}"),
+            }
+            // One byte per read: the reader stops right after the head.
+            assert!(early.is_empty());
+        }
+        // An endless head: 431 from `answer`, as from `accept`.
+        let server = server.max_head(64);
+        let (r, response, _) = answer_resumed(&server, &[b'a'; 100]);
+        assert!(matches!(r, Err(Error::HeadTooLarge { limit: 64 })), "{r:?}");
+        assert!(response.starts_with("HTTP/1.1 431 "), "{response}");
+        // A head not complete yet: nothing to answer.
+        let (r, response, _) = answer_resumed(&server, b"GET / HTTP/1.1\r\n");
+        assert!(matches!(r, Err(Error::Io(e)) if e.kind() == io::ErrorKind::InvalidInput));
+        assert!(response.is_empty());
     }
 
     #[test]
