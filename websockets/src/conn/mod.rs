@@ -124,6 +124,20 @@ enum Tx {
     Stream(stream::StreamOut),
 }
 
+/// The checks of [`Conn::new`] on its configuration.
+pub(crate) fn check_config(read_limit: usize, chunk_size: usize) -> Result<(), Error> {
+    if read_limit == 0 {
+        return Err(Error::InvalidConfig("read limit must be at least 1 byte"));
+    }
+    if chunk_size == 0 {
+        return Err(Error::InvalidConfig("chunk size must be at least 1 byte"));
+    }
+    if chunk_size > MAX_CHUNK_SIZE {
+        return Err(Error::InvalidConfig("chunk size over 1 GiB"));
+    }
+    Ok(())
+}
+
 /// A close frame the connection sends on its own. It may have to wait for room in the control
 /// queue (see [`ControlQueue`]), so it is kept as this one byte and encoded when it goes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -287,15 +301,7 @@ impl<S: Read + Write> Conn<S> {
     /// [`Error::InvalidConfig`] when `read_limit` or `chunk_size` is 0, or `chunk_size` is over
     /// 1 GiB (a chunk is memory held by every connection).
     pub fn new(stream: S, role: Role, read_limit: usize, chunk_size: usize) -> Result<Self, Error> {
-        if read_limit == 0 {
-            return Err(Error::InvalidConfig("read limit must be at least 1 byte"));
-        }
-        if chunk_size == 0 {
-            return Err(Error::InvalidConfig("chunk size must be at least 1 byte"));
-        }
-        if chunk_size > MAX_CHUNK_SIZE {
-            return Err(Error::InvalidConfig("chunk size over 1 GiB"));
-        }
+        check_config(read_limit, chunk_size)?;
         let buffer = chunk_size.max(MIN_BUFFER);
         Ok(Self {
             stream,

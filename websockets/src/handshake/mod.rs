@@ -46,6 +46,7 @@ pub use accept::accept_key;
 pub use error::HandshakeError;
 pub use lowbit_cooper as cooper;
 use lowbit_cooper::{DEFAULT_MAX_HEAD, HeaderBuf};
+pub use server::Accepted;
 #[cfg(feature = "tls")]
 pub use tls::{TlsClientStream, TlsServerStream};
 

@@ -2,11 +2,44 @@
 
 use std::io::{Read, Write};
 
-use lowbit_cooper::{self as cooper, HeaderBuf, Status};
+use lowbit_cooper::{self as cooper, HeadReader, HeaderBuf, Status};
 
 use super::accept::{accept_key, is_valid_key};
 use super::{Handshake, HandshakeError, Opened, list_elements};
 use crate::Conn;
+
+/// A request accepted by [`Handshake::respond`]: what was agreed, and the bytes the client sent
+/// after its head.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Accepted {
+    /// The subprotocol agreed, if any.
+    pub subprotocol: Option<String>,
+    /// The `Sec-WebSocket-Extensions` value answered, if any.
+    pub extensions: Option<String>,
+    early: Vec<u8>,
+    read_limit: usize,
+    chunk_size: usize,
+}
+
+impl Accepted {
+    /// The server connection over `stream`, once the `101` has been sent: the bytes the client
+    /// sent right after its head are queued in it and read first.
+    ///
+    /// # Errors
+    /// [`HandshakeError::Config`] for limits [`Conn::new`] refuses (checked by `respond`
+    /// already).
+    pub fn open<S: Read + Write>(self, stream: S) -> Result<Opened<S>, HandshakeError> {
+        let conn = Conn::server(stream, self.read_limit, self.chunk_size)
+            .map_err(HandshakeError::Config)?
+            .with_early_bytes(&self.early);
+        Ok(Opened {
+            conn,
+            subprotocol: self.subprotocol,
+            extensions: self.extensions,
+        })
+    }
+}
 
 /// What a request that passed every check agreed to.
 struct Agreed {
@@ -53,47 +86,113 @@ impl Handshake {
     ///   [`cooper::Error::Rejected`] when `handler` rejects, and I/O errors (nothing sent).
     ///
     /// [`HandshakeError::Config`] comes before any I/O.
-    pub fn accept_with<S, F>(&self, stream: S, handler: F) -> Result<Opened<S>, HandshakeError>
+    pub fn accept_with<S, F>(&self, mut stream: S, handler: F) -> Result<Opened<S>, HandshakeError>
     where
         S: Read + Write,
         F: FnOnce(&cooper::Request<'_>, &mut HeaderBuf) -> Result<(), Status>,
     {
-        self.validate()?;
-        let mut conn = Conn::server(stream, self.read_limit, self.chunk_size)
-            .map_err(HandshakeError::Config)?;
+        self.check_server_config()?;
+        let mut head = HeadReader::new(self.max_head);
+        if let Err(e) = head.read_from(&mut stream) {
+            // An oversized head is answered (431) by `respond`; other failures end it here.
+            if !head.is_too_large() {
+                return Err(HandshakeError::Http(e));
+            }
+        }
+        let mut response = Vec::new();
+        let accepted = self.respond(&head, handler, &mut response);
+        let sent = stream.write_all(&response).and_then(|()| stream.flush());
+        // A refusal is the error to report, whether or not it could be sent.
+        let accepted = accepted?;
+        sent.map_err(|e| HandshakeError::Http(cooper::Error::Io(e)))?;
+        accepted.open(stream)
+    }
+
+    /// The server side of the opening handshake without I/O, for event loops on non-blocking
+    /// sockets: the checks and `handler` of [`accept_with`](Self::accept_with) on a request head
+    /// read with [`cooper::HeadReader`] (resumable after `WouldBlock`), with the response
+    /// (`101`, or the refusal) written into `response` for the caller to send. Once it is sent,
+    /// [`Accepted::open`] makes the connection, with the bytes the client sent after its head
+    /// queued first.
+    ///
+    /// ```
+    /// use lowbit_websockets::handshake::{Handshake, cooper::HeadReader};
+    ///
+    /// let request = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+    ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///     Sec-WebSocket-Version: 13\r\n\r\n";
+    /// // On each readable event: `head.read_from(&mut socket)` until it returns `Ok`.
+    /// let mut head = HeadReader::new(8192);
+    /// head.read_from(&mut &request[..])?;
+    /// let mut response = Vec::new();
+    /// let accepted = Handshake::new().respond(&head, |_, _| Ok(()), &mut response)?;
+    /// assert!(response.ends_with(b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"));
+    /// // Send `response` (resuming after WouldBlock), then:
+    /// let socket = std::io::Cursor::new(Vec::new());
+    /// let mut opened = accepted.open(socket)?;
+    /// opened.conn.write_message(lowbit_websockets::OpCode::Text, b"hello")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`accept_with`](Self::accept_with), with `response` holding the error response to
+    /// send (`431` for a head over the bound, [`HeadReader::is_too_large`]); a head not
+    /// complete yet is [`HandshakeError::Http`] with an `InvalidInput` I/O error and nothing to
+    /// send.
+    pub fn respond<F>(
+        &self,
+        head: &HeadReader,
+        handler: F,
+        response: &mut Vec<u8>,
+    ) -> Result<Accepted, HandshakeError>
+    where
+        F: FnOnce(&cooper::Request<'_>, &mut HeaderBuf) -> Result<(), Status>,
+    {
+        self.check_server_config()?;
         let server = cooper::Server::new(["websocket"])
             .map_err(|_| HandshakeError::Http(cooper::Error::InvalidRequest))?
             .max_head(self.max_head);
         let mut fault = None;
         let mut agreed = None;
-        let upgraded = server.accept(conn.get_mut(), |request, response| {
-            let ok = self
-                .check_request(request, response)
-                .map_err(|(error, status)| {
-                    fault = Some(error);
-                    status
-                })?;
-            handler(request, response)?;
-            response.push("Sec-WebSocket-Accept", &ok.accept)?;
-            if let Some(p) = &ok.subprotocol {
-                response.push("Sec-WebSocket-Protocol", p)?;
-            }
-            if let Some(e) = &ok.extensions {
-                response.push("Sec-WebSocket-Extensions", e)?;
-            }
-            agreed = Some(ok);
-            Ok(())
-        });
-        let early = match upgraded {
-            Ok(up) => up.early,
-            Err(e) => return Err(fault.unwrap_or(HandshakeError::Http(e))),
-        };
+        let answered = server.answer(
+            head,
+            |request, headers| {
+                let ok = self
+                    .check_request(request, headers)
+                    .map_err(|(error, status)| {
+                        fault = Some(error);
+                        status
+                    })?;
+                handler(request, headers)?;
+                headers.push("Sec-WebSocket-Accept", &ok.accept)?;
+                if let Some(p) = &ok.subprotocol {
+                    headers.push("Sec-WebSocket-Protocol", p)?;
+                }
+                if let Some(e) = &ok.extensions {
+                    headers.push("Sec-WebSocket-Extensions", e)?;
+                }
+                agreed = Some(ok);
+                Ok(())
+            },
+            response,
+        );
+        if let Err(e) = answered {
+            return Err(fault.unwrap_or(HandshakeError::Http(e)));
+        }
         let agreed = agreed.ok_or(HandshakeError::Http(cooper::Error::InvalidRequest))?;
-        Ok(Opened {
-            conn: conn.with_early_bytes(&early),
+        Ok(Accepted {
             subprotocol: agreed.subprotocol,
             extensions: agreed.extensions,
+            early: head.early().to_vec(),
+            read_limit: self.read_limit,
+            chunk_size: self.chunk_size,
         })
+    }
+
+    /// The subprotocol names and the connection's limits, checked before any I/O.
+    fn check_server_config(&self) -> Result<(), HandshakeError> {
+        self.validate()?;
+        crate::conn::check_config(self.read_limit, self.chunk_size).map_err(HandshakeError::Config)
     }
 
     /// RFC 6455 §4.2.1 and §4.2.2 on a request cooper accepted as an upgrade to `websocket`.

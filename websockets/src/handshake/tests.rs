@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::{CloseCode, OpCode};
-use lowbit_cooper::Status;
+use lowbit_cooper::{HeadReader, Status};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -622,4 +622,85 @@ fn tcp_server_gets_frames_sent_with_the_head() {
     tcp.write_all(&out).unwrap();
     let (op, payload) = server.join().unwrap();
     assert_eq!((op, payload.as_slice()), (OpCode::Binary, &[1, 2, 3][..]));
+}
+
+/// `respond` over a head read across `WouldBlock`s (one byte per read) answers exactly as
+/// `accept`, for requests it accepts and for each kind it refuses; the connection it opens
+/// reads the frame the client sent right behind its head.
+#[test]
+fn respond_on_a_resumed_head_answers_as_accept() {
+    /// A byte per call, with a `WouldBlock` before each.
+    struct Drip<'a> {
+        input: &'a [u8],
+        stall: bool,
+    }
+    impl Read for Drip<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.stall = !self.stall;
+            if self.stall || self.input.is_empty() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            buf[0] = self.input[0];
+            self.input = &self.input[1..];
+            Ok(1)
+        }
+    }
+    let handshake = Handshake::new()
+        .subprotocols(["chat"])
+        .max_head(1024)
+        .server_extensions(|offers| offers.first().map(|_| "x-test".to_owned()));
+    let oversized = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(2000));
+    let cases = [
+        request("Sec-WebSocket-Protocol: other, chat\r\nSec-WebSocket-Extensions: x-test\r\n"),
+        request("").replace("Version: 13", "Version: 8"),
+        request("").replace("GET", "POST"),
+        request("").replace(KEY, "short"),
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        oversized,
+    ];
+    for case in &cases {
+        let (accepted, sent) = serve(&handshake, case.as_bytes());
+        let mut head = HeadReader::new(1024);
+        let mut drip = Drip {
+            input: case.as_bytes(),
+            stall: false,
+        };
+        loop {
+            match head.read_from(&mut drip) {
+                Ok(()) => break,
+                Err(lowbit_cooper::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    assert!(head.is_too_large(), "{e}");
+                    break;
+                }
+            }
+        }
+        let mut response = Vec::new();
+        let responded = handshake.respond(&head, |_, _| Ok(()), &mut response);
+        assert_eq!(String::from_utf8(response).unwrap(), sent, "{case}");
+        match (responded, accepted) {
+            (Ok(r), Ok(a)) => {
+                assert_eq!(
+                    (&r.subprotocol, &r.extensions),
+                    (&a.subprotocol, &a.extensions)
+                );
+                assert_eq!(r.subprotocol.as_deref(), Some("chat"));
+            }
+            (Err(r), Err(a)) => assert_eq!(r.to_string(), a.to_string()),
+            other => panic!("{case}: {other:?}"),
+        }
+    }
+
+    // Frame bytes read together with the head reach the connection first.
+    let mut wire = request("").into_bytes();
+    wire.extend_from_slice(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i']);
+    let mut head = HeadReader::new(1024);
+    head.read_from(&mut &wire[..]).unwrap();
+    let accepted = Handshake::new()
+        .respond(&head, |_, _| Ok(()), &mut Vec::new())
+        .unwrap();
+    let mut opened = accepted.open(Memory::new(b"")).unwrap();
+    let mut buf = Vec::new();
+    let (op, payload) = opened.conn.read_message(&mut buf).unwrap();
+    assert_eq!((op, payload), (OpCode::Text, &b"hi"[..]));
 }
