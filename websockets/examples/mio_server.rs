@@ -21,15 +21,15 @@
 //! one write per echo.
 //!
 //! # The HTTP upgrade
-//! `Handshake::accept` reads the request head with blocking semantics (a `WouldBlock` fails
-//! it). Setting each socket blocking with a timeout during the handshake would let one slow
-//! client (one byte a second) stall the whole loop for the timeout, for every connection. So the
-//! server buffers the head itself, non-blocking, until its blank line (or the 8 KiB head bound),
-//! and then runs `Handshake::accept` once over [`Io`], which serves those buffered bytes before
-//! the socket's own: the handshake then never waits, and any frame bytes the client sent with
-//! its head reach the connection in order. The `101` is written straight to the socket; if that
-//! would block (it cannot on a fresh socket, whose send buffer is empty, but nothing relies on
-//! that), `Io` keeps the rest and sends it before anything the connection writes.
+//! `Handshake::accept` reads the request head with blocking semantics; on one thread serving
+//! everyone, a slow client (one byte a second) must not stall the loop. So the server uses the
+//! handshake's sans-I/O half: a `cooper::HeadReader` per connection reads the head as the socket
+//! becomes readable (resuming after each `WouldBlock`, bounded at 8 KiB), then
+//! `Handshake::respond` checks it and writes the `101` (or the refusal) into a buffer, and
+//! `Accepted::open` makes the connection with any frame bytes the client sent behind its head
+//! queued first. The `101` goes straight to the socket; if that would block (it cannot on a fresh
+//! socket, whose send buffer is empty, but nothing relies on that), [`Io`] keeps the rest and
+//! sends it before anything the connection writes.
 //!
 //! # Memory per connection
 //! - `Conn`: a read buffer and a scratch buffer of one chunk each (8207 heap bytes), plus the
@@ -52,7 +52,7 @@ use std::time::{Duration, Instant};
 use std::sync::{Arc, Mutex};
 
 use lowbit_websockets::handshake::Handshake;
-use lowbit_websockets::handshake::cooper::DEFAULT_MAX_HEAD;
+use lowbit_websockets::handshake::cooper::{self, DEFAULT_MAX_HEAD, HeadReader};
 #[cfg(feature = "deflate")]
 use lowbit_websockets::{Agreed, negotiate};
 use lowbit_websockets::{CHUNK_SIZE_LOW_MEMORY, Error, OpCode, READ_LIMIT_STANDARD};
@@ -299,8 +299,7 @@ fn accept_all(listener: &TcpListener, registry: &Registry, table: &mut Table, t:
         let _ = tcp.set_nodelay(true);
         let id = table.insert(Connection::Upgrading(Upgrading {
             tcp,
-            head: Vec::new(),
-            scanned: 0,
+            head: HeadReader::new(DEFAULT_MAX_HEAD),
             deadline: Deadline::after(HANDSHAKE_TIMEOUT),
         }));
         let tcp = table.slots[id].as_mut().map(Connection::tcp_mut);
@@ -413,9 +412,7 @@ impl Connection {
 struct Upgrading {
     tcp: TcpStream,
     /// The request head read so far (and any bytes after it).
-    head: Vec<u8>,
-    /// How much of `head` has been searched for the blank line.
-    scanned: usize,
+    head: HeadReader,
     deadline: Deadline,
 }
 
@@ -521,48 +518,26 @@ fn drive(
 
 /// Reads the request head without blocking until its blank line or the head bound.
 fn read_head(u: &mut Upgrading) -> Next {
-    let mut chunk = [0u8; 2048];
-    loop {
-        let room = DEFAULT_MAX_HEAD - u.head.len();
-        if room == 0 {
-            // Let the handshake see the whole bound and answer 431.
-            return Next::Accept;
-        }
-        let want = room.min(chunk.len());
-        match u.tcp.read(&mut chunk[..want]) {
-            Ok(0) => return Next::Drop,
-            Ok(n) => {
-                u.head.extend_from_slice(&chunk[..n]);
-                if head_complete(&u.head, &mut u.scanned) {
-                    return Next::Accept;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Next::Drop,
-        }
+    match u.head.read_from(&mut u.tcp) {
+        Ok(()) => Next::Accept,
+        Err(cooper::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Next::Wait,
+        // `respond` answers an oversized head with 431.
+        Err(_) if u.head.is_too_large() => Next::Accept,
+        Err(_) => Next::Drop,
     }
 }
 
-/// Whether `head` holds the blank line that ends an HTTP head (`\n\r\n`, or a bare `\n\n` as
-/// cooper also accepts), searching from `*scanned` and remembering how far it looked.
-fn head_complete(head: &[u8], scanned: &mut usize) -> bool {
-    let from = scanned.saturating_sub(2);
-    let found = head[from..]
-        .windows(2)
-        .enumerate()
-        .any(|(i, w)| w == b"\n\n" || (w == b"\n\r" && head.get(from + i + 2) == Some(&b'\n')));
-    *scanned = head.len();
-    found
-}
-
-/// Runs the handshake over the buffered head and wraps the connection in the layer agreed;
-/// `None` if it failed (the refusal, if any, has been written).
-fn upgrade(server: &Server, u: Upgrading) -> Option<Ws> {
-    let io = Io::replaying(u.tcp, u.head);
-    let opened = server.handshake.accept(io).ok()?;
-    let mut conn = opened.conn;
-    conn.get_mut().end_handshake();
+/// Answers the request head and wraps the connection in the layer agreed; `None` if the
+/// handshake failed (its refusal, if any, has been written as far as the socket took it).
+fn upgrade(server: &Server, mut u: Upgrading) -> Option<Ws> {
+    let mut response = Vec::new();
+    let answered = server.handshake.respond(&u.head, |_, _| Ok(()), &mut response);
+    let Ok(accepted) = answered else {
+        let _ = u.tcp.write(&response);
+        return None;
+    };
+    let extensions = accepted.extensions.clone();
+    let mut conn = accepted.open(Io::sending(u.tcp, response).ok()?).ok()?.conn;
     conn.set_corked(true);
     #[cfg(feature = "deflate")]
     if let Some(codecs) = &server.codecs {
@@ -571,10 +546,12 @@ fn upgrade(server: &Server, u: Upgrading) -> Option<Ws> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let (Some(agreed), Some(_)) = (agreed, opened.extensions) {
+        if let (Some(agreed), Some(_)) = (agreed, extensions) {
             return codecs.wrap(conn, &agreed).ok();
         }
     }
+    #[cfg(not(feature = "deflate"))]
+    let _ = extensions;
     Some(Ws::Plain(conn))
 }
 
@@ -678,79 +655,54 @@ fn linger(c: &mut Closing) -> Next {
     }
 }
 
-/// The connection's stream: the socket, plus (only around the handshake) bytes read before it
-/// that must be served first and bytes the socket refused during it that must go out first.
+/// The connection's stream: the socket, plus (only right after the handshake) the part of the
+/// `101` response the socket did not take at once, which goes out before anything else.
 struct Io {
     tcp: TcpStream,
-    /// `None` once both queues are empty: an open connection pays 8 bytes for this.
-    side: Option<Box<Side>>,
+    /// `None` once the response is out: an open connection pays 8 bytes for this.
+    unsent: Option<Box<Unsent>>,
 }
 
-/// The handshake's leftovers.
-struct Side {
-    /// Bytes read while looking for the end of the head; `replay[replayed..]` are still unread.
-    replay: Vec<u8>,
-    replayed: usize,
-    /// Bytes accepted but not yet sent; `out[sent..]` are still to go.
-    out: Vec<u8>,
+/// The rest of the response: `bytes[sent..]`.
+struct Unsent {
+    bytes: Vec<u8>,
     sent: usize,
-    /// During the handshake: accept every write, keeping what the socket refuses.
-    absorb: bool,
 }
 
 impl Io {
-    /// A stream that serves `head` before the socket, absorbing writes until
-    /// [`end_handshake`](Self::end_handshake).
-    fn replaying(tcp: TcpStream, head: Vec<u8>) -> Self {
-        let side = Side {
-            replay: head,
-            replayed: 0,
-            out: Vec::new(),
-            sent: 0,
-            absorb: true,
+    /// Writes `response` to the socket as far as it goes without blocking, keeping the rest.
+    fn sending(mut tcp: TcpStream, response: Vec<u8>) -> io::Result<Self> {
+        let sent = match tcp.write(&response) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(e),
         };
-        Self {
-            tcp,
-            side: Some(Box::new(side)),
-        }
+        let unsent = (sent < response.len()).then(|| {
+            Box::new(Unsent {
+                bytes: response,
+                sent,
+            })
+        });
+        Ok(Self { tcp, unsent })
     }
 
-    /// Stops absorbing writes: from now on a write that would block says so.
-    fn end_handshake(&mut self) {
-        if let Some(side) = &mut self.side {
-            side.absorb = false;
-        }
-        self.tidy();
-    }
-
-    /// Drops the side state once nothing is left in it.
-    fn tidy(&mut self) {
-        if self
-            .side
-            .as_ref()
-            .is_some_and(|s| !s.absorb && s.replayed == s.replay.len() && s.sent == s.out.len())
-        {
-            self.side = None;
-        }
-    }
-
-    /// Whether bytes accepted during the handshake still wait to be sent.
+    /// Whether part of the response still waits to be sent.
     fn has_queued(&self) -> bool {
-        self.side.as_ref().is_some_and(|s| s.sent < s.out.len())
+        self.unsent.is_some()
     }
 
-    /// Sends what the handshake left queued; `WouldBlock` if the socket refuses part of it.
+    /// Sends the rest of the response; `WouldBlock` if the socket refuses part of it.
     fn drain(&mut self) -> io::Result<()> {
-        if let Some(side) = &mut self.side {
-            while side.sent < side.out.len() {
-                match self.tcp.write(&side.out[side.sent..]) {
+        if let Some(u) = &mut self.unsent {
+            while u.sent < u.bytes.len() {
+                match self.tcp.write(&u.bytes[u.sent..]) {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => side.sent += n,
+                    Ok(n) => u.sent += n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e),
                 }
             }
-            self.tidy();
+            self.unsent = None;
         }
         Ok(())
     }
@@ -758,46 +710,17 @@ impl Io {
 
 impl Read for Io {
     fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
-        if let Some(side) = &mut self.side {
-            if side.replayed < side.replay.len() {
-                let n = dst.len().min(side.replay.len() - side.replayed);
-                dst[..n].copy_from_slice(&side.replay[side.replayed..side.replayed + n]);
-                side.replayed += n;
-                self.tidy();
-                return Ok(n);
-            }
-        }
         self.tcp.read(dst)
     }
 }
 
 impl Write for Io {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        match &mut self.side {
-            Some(side) if side.absorb => {
-                let mut rest = data;
-                if side.sent == side.out.len() {
-                    match self.tcp.write(data) {
-                        Ok(n) => rest = &data[n..],
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                side.out.extend_from_slice(rest);
-                Ok(data.len())
-            }
-            _ => {
-                self.drain()?;
-                self.tcp.write(data)
-            }
-        }
+        self.drain()?;
+        self.tcp.write(data)
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        if self.side.as_ref().is_some_and(|s| s.absorb) {
-            let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| b);
-            return self.write(first);
-        }
         self.drain()?;
         self.tcp.write_vectored(bufs)
     }
