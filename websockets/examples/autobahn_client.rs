@@ -16,7 +16,7 @@ use std::time::Duration;
 use std::net::TcpStream;
 
 use lowbit_websockets::handshake::{Handshake, HandshakeError};
-use lowbit_websockets::{Conn, Deflate, DeflateParams, Error, OpCode, offer, verify_response};
+use lowbit_websockets::{Conn, DeflateParams, OpCode, Session};
 
 const AGENT: &str = "lowbit";
 /// The largest message (the performance cases send up to 16 MiB).
@@ -35,12 +35,7 @@ fn main() -> ExitCode {
     if !no_deflate {
         // Offer permessage-deflate (with `client_max_window_bits`, so the server may lower our
         // window) and refuse an answer the offer does not allow.
-        let params = DeflateParams::default();
-        handshake = handshake.client_extensions(offer(&params), move |answers| {
-            verify_response(&params, answers)
-                .map(|_| ())
-                .map_err(|_| "permessage-deflate answer not allowed by our offer")
-        });
+        handshake = handshake.deflate(DeflateParams::default());
     }
 
     let count = match case_count(&handshake, base) {
@@ -56,7 +51,9 @@ fn main() -> ExitCode {
         let mut stats = common::Echoed::default();
         let outcome = open_case(&handshake, &url)
             .map_err(|e| e.to_string())
-            .and_then(|peer| run_case(peer, &mut stats).map_err(|e| e.to_string()));
+            .and_then(|mut session| {
+                common::echo(&mut session, &mut stats).map_err(|e| e.to_string())
+            });
         match outcome {
             Ok(()) => eprintln!(
                 "case {case}/{count}: closed after {} messages",
@@ -86,31 +83,10 @@ fn open(handshake: &Handshake, url: &str) -> Result<Conn<TcpStream>, HandshakeEr
 }
 
 /// A case's connection: plain, or with the permessage-deflate the server agreed to.
-enum CasePeer {
-    Plain(Box<Conn<TcpStream>>),
-    Deflate(Box<Deflate<TcpStream>>),
-}
-
-fn open_case(handshake: &Handshake, url: &str) -> Result<CasePeer, Box<dyn std::error::Error>> {
+fn open_case(handshake: &Handshake, url: &str) -> Result<Session<TcpStream>, HandshakeError> {
     let opened = handshake.connect(url)?;
     opened.conn.get_ref().set_read_timeout(Some(READ_TIMEOUT))?;
-    let params = DeflateParams::default();
-    Ok(match opened.extensions.as_deref() {
-        None => CasePeer::Plain(Box::new(opened.conn)),
-        Some(answer) => match verify_response(&params, [answer])? {
-            Some(agreed) => {
-                CasePeer::Deflate(Box::new(Deflate::new(opened.conn, &agreed, &params)?))
-            }
-            None => CasePeer::Plain(Box::new(opened.conn)),
-        },
-    })
-}
-
-fn run_case(peer: CasePeer, stats: &mut common::Echoed) -> Result<(), Error> {
-    match peer {
-        CasePeer::Plain(mut conn) => common::echo(conn.as_mut(), stats),
-        CasePeer::Deflate(mut deflate) => common::echo(deflate.as_mut(), stats),
-    }
+    opened.session()
 }
 
 /// Reads the number of cases: one text message, then the server's close.

@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lowbit_websockets::handshake::Handshake;
-use lowbit_websockets::{Agreed, Deflate, DeflateParams, negotiate};
+use lowbit_websockets::DeflateParams;
+use lowbit_websockets::handshake::{Handshake, Opened};
 
 /// The largest message echoed.
 const READ_LIMIT: usize = 64 << 20;
@@ -62,9 +62,7 @@ fn main() -> ExitCode {
         .chunk_size(CHUNK_SIZE);
     if !no_deflate {
         // Accept the first permessage-deflate offer we can honour, stating every parameter.
-        handshake = handshake.server_extensions(|offers| {
-            negotiate(offers, &DeflateParams::default()).map(|(_, response)| response)
-        });
+        handshake = handshake.deflate(DeflateParams::default());
     }
     let handshake = Arc::new(handshake);
     for tcp in listener.incoming() {
@@ -108,27 +106,12 @@ fn serve(handshake: &Handshake, tcp: TcpStream) {
     let _ = tcp.set_nodelay(true);
     let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
     let mut stats = common::Echoed::default();
-    let outcome = match handshake.accept(tcp) {
-        Ok(opened) => {
-            let mut conn = opened.conn;
-            let _ = conn.get_ref().set_read_timeout(None);
-            match opened.extensions.as_deref().map(Agreed::server_side) {
-                Some(Ok(agreed)) => match Deflate::new(conn, &agreed, &DeflateParams::default()) {
-                    Ok(mut peer) => {
-                        let outcome =
-                            common::echo(&mut peer, &mut stats).map_err(|e| e.to_string());
-                        linger(peer.get_mut().get_mut());
-                        outcome
-                    }
-                    Err(e) => Err(e.to_string()),
-                },
-                Some(Err(e)) => Err(e.to_string()),
-                None => {
-                    let outcome = common::echo(&mut conn, &mut stats).map_err(|e| e.to_string());
-                    linger(conn.get_mut());
-                    outcome
-                }
-            }
+    let outcome = match handshake.accept(tcp).and_then(Opened::session) {
+        Ok(mut session) => {
+            let _ = session.conn().get_ref().set_read_timeout(None);
+            let outcome = common::echo(&mut session, &mut stats).map_err(|e| e.to_string());
+            linger(session.conn_mut().get_mut());
+            outcome
         }
         Err(e) => Err(e.to_string()),
     };

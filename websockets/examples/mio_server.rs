@@ -531,7 +531,9 @@ fn read_head(u: &mut Upgrading) -> Next {
 /// handshake failed (its refusal, if any, has been written as far as the socket took it).
 fn upgrade(server: &Server, mut u: Upgrading) -> Option<Ws> {
     let mut response = Vec::new();
-    let answered = server.handshake.respond(&u.head, |_, _| Ok(()), &mut response);
+    let answered = server
+        .handshake
+        .respond(&u.head, |_, _| Ok(()), &mut response);
     let Ok(accepted) = answered else {
         let _ = u.tcp.write(&response);
         return None;

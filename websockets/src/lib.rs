@@ -60,6 +60,8 @@ mod frame;
 #[cfg(feature = "handshake")]
 pub mod handshake;
 pub mod mask;
+#[cfg(feature = "deflate")]
+mod session;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
@@ -79,6 +81,8 @@ pub use deflate::{
 };
 #[cfg(feature = "deflate-zlib")]
 pub use deflate::{ZlibCompressor, ZlibDecompressor};
+#[cfg(feature = "deflate")]
+pub use session::Session;
 
 /// The seed's standard read limit: 1 MiB.
 pub const READ_LIMIT_STANDARD: usize = 1 << 20;

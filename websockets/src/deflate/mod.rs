@@ -48,7 +48,8 @@ const GROW_MIN: usize = 4096;
 /// inflated on the way in; control frames pass through untouched.
 ///
 /// `Deflate` wraps a [`Conn`] after the handshake agreed on the extension ([`negotiate`] on a
-/// server, [`verify_response`] on a client) and offers the same methods ([`Peer`]):
+/// server, [`verify_response`] on a client; `Handshake::deflate` and `Opened::session` do both
+/// and the wrapping, with the `handshake` feature) and offers the same methods ([`Peer`]):
 /// - [`read_message`](Self::read_message) inflates a message whose first frame has RSV1 set
 ///   into the caller's buffer, checking the connection's read limit against the *inflated* size
 ///   while inflating (close 1009 past it); a message with RSV1 clear is read as it is;

@@ -102,11 +102,13 @@ impl Handshake {
             Ok(up) => up.early,
             Err(e) => return Err(fault.unwrap_or(HandshakeError::Http(e))),
         };
-        Ok(Opened {
-            conn: conn.with_early_bytes(&early),
-            subprotocol: agreed.0,
-            extensions: agreed.1,
-        })
+        Ok(Opened::new(
+            conn.with_early_bytes(&early),
+            agreed.0,
+            agreed.1,
+            #[cfg(feature = "deflate")]
+            self.deflate_params(),
+        ))
     }
 
     /// RFC 6455 §4.1, the client's checks of a `101` (cooper checked `Upgrade` and

@@ -50,6 +50,8 @@ pub use server::Accepted;
 #[cfg(feature = "tls")]
 pub use tls::{TlsClientStream, TlsServerStream};
 
+#[cfg(feature = "deflate")]
+use crate::DeflateParams;
 use crate::{CHUNK_SIZE_LOW_MEMORY, Conn, READ_LIMIT_STANDARD};
 
 /// A server's extension hook: it receives the values of the request's `Sec-WebSocket-Extensions`
@@ -84,6 +86,9 @@ pub struct Handshake {
     request_headers: HeaderBuf,
     server_extensions: Option<Arc<ServerExtensions>>,
     client_extensions: Option<(String, Arc<ClientExtensions>)>,
+    /// Set by [`Handshake::deflate`]: the parameters [`Opened::session`] builds with.
+    #[cfg(feature = "deflate")]
+    deflate: Option<DeflateParams>,
 }
 
 impl Default for Handshake {
@@ -123,6 +128,8 @@ impl Handshake {
             request_headers: HeaderBuf::new(),
             server_extensions: None,
             client_extensions: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 
@@ -197,6 +204,41 @@ impl Handshake {
         self
     }
 
+    /// Negotiates permessage-deflate (RFC 7692) with `params`, in either role: a server accepts
+    /// the first offer it can honour ([`negotiate`](crate::negotiate)), a client offers
+    /// `params` ([`offer`](crate::offer)) and refuses an answer the offer does not allow
+    /// ([`verify_response`](crate::verify_response)). [`Opened::session`] then wraps the
+    /// connection in [`Deflate`](crate::Deflate) with the same parameters when the peer agreed.
+    /// It replaces any extension hook set before.
+    ///
+    /// ```
+    /// use lowbit_websockets::DeflateParams;
+    /// use lowbit_websockets::handshake::Handshake;
+    ///
+    /// let server = Handshake::new().deflate(DeflateParams::default());
+    /// let client = Handshake::new().deflate(DeflateParams::low_memory());
+    /// # drop((server, client));
+    /// ```
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn deflate(mut self, params: DeflateParams) -> Self {
+        self.deflate = Some(params);
+        self.server_extensions(move |offers| {
+            crate::negotiate(offers, &params).map(|(_, response)| response)
+        })
+        .client_extensions(crate::offer(&params), move |answers| {
+            crate::verify_response(&params, answers)
+                .map(|_| ())
+                .map_err(|_| "permessage-deflate answer not allowed by our offer")
+        })
+    }
+
+    /// The parameters [`Opened::session`] uses, if [`deflate`](Self::deflate) was called.
+    #[cfg(feature = "deflate")]
+    fn deflate_params(&self) -> Option<DeflateParams> {
+        self.deflate
+    }
+
     /// Checks the settings that cannot be checked by the setters, before any I/O.
     fn validate(&self) -> Result<(), HandshakeError> {
         if !self
@@ -222,6 +264,56 @@ pub struct Opened<S> {
     pub subprotocol: Option<String>,
     /// The `Sec-WebSocket-Extensions` value in force (the server's response), if any.
     pub extensions: Option<String>,
+    /// The parameters of [`Handshake::deflate`], if it was called.
+    #[cfg(feature = "deflate")]
+    deflate: Option<DeflateParams>,
+}
+
+impl<S> Opened<S> {
+    /// What the handshake opened, with `deflate` (from [`Handshake::deflate`]).
+    fn new(
+        conn: Conn<S>,
+        subprotocol: Option<String>,
+        extensions: Option<String>,
+        #[cfg(feature = "deflate")] deflate: Option<DeflateParams>,
+    ) -> Self {
+        Self {
+            conn,
+            subprotocol,
+            extensions,
+            #[cfg(feature = "deflate")]
+            deflate,
+        }
+    }
+}
+
+impl<S: std::io::Read + std::io::Write> Opened<S> {
+    /// The connection as a [`Session`](crate::Session): wrapped in
+    /// [`Deflate`](crate::Deflate) when the handshake was built with
+    /// [`Handshake::deflate`] and the peer agreed to permessage-deflate, plain otherwise (an
+    /// extension agreed through a custom hook is left to the caller: use [`Opened::conn`]).
+    ///
+    /// # Errors
+    /// [`HandshakeError::UnrequestedExtension`] if the agreed value does not parse (it passed
+    /// the handshake's checks, so only a custom hook can cause this);
+    /// [`HandshakeError::Config`] if the decorator refuses the parameters.
+    #[cfg(feature = "deflate")]
+    pub fn session(self) -> Result<crate::Session<S>, HandshakeError> {
+        let (Some(params), Some(agreed)) = (self.deflate, self.extensions.as_deref()) else {
+            return Ok(crate::Session::Plain(self.conn));
+        };
+        let bad = |_| HandshakeError::UnrequestedExtension("permessage-deflate");
+        let agreed = match self.conn.role() {
+            crate::Role::Server => Some(crate::Agreed::server_side(agreed).map_err(bad)?),
+            crate::Role::Client => crate::verify_response(&params, [agreed]).map_err(bad)?,
+        };
+        Ok(match agreed {
+            Some(agreed) => crate::Session::Deflate(Box::new(
+                crate::Deflate::new(self.conn, &agreed, &params).map_err(HandshakeError::Config)?,
+            )),
+            None => crate::Session::Plain(self.conn),
+        })
+    }
 }
 
 impl<S> fmt::Debug for Opened<S> {

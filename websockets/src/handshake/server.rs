@@ -20,6 +20,8 @@ pub struct Accepted {
     early: Vec<u8>,
     read_limit: usize,
     chunk_size: usize,
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::DeflateParams>,
 }
 
 impl Accepted {
@@ -33,11 +35,13 @@ impl Accepted {
         let conn = Conn::server(stream, self.read_limit, self.chunk_size)
             .map_err(HandshakeError::Config)?
             .with_early_bytes(&self.early);
-        Ok(Opened {
+        Ok(Opened::new(
             conn,
-            subprotocol: self.subprotocol,
-            extensions: self.extensions,
-        })
+            self.subprotocol,
+            self.extensions,
+            #[cfg(feature = "deflate")]
+            self.deflate,
+        ))
     }
 }
 
@@ -186,6 +190,8 @@ impl Handshake {
             early: head.early().to_vec(),
             read_limit: self.read_limit,
             chunk_size: self.chunk_size,
+            #[cfg(feature = "deflate")]
+            deflate: self.deflate_params(),
         })
     }
 

@@ -71,10 +71,14 @@ fn serve(handshake: &Handshake, input: &[u8]) -> (Result<Opened<Memory>, Handsha
     let mut sent = Vec::new();
     let r = handshake
         .accept(Shared(Memory::new(input), &mut sent))
-        .map(|o| Opened {
-            conn: Conn::server(Memory::new(b""), 1024, 1024).unwrap(),
-            subprotocol: o.subprotocol,
-            extensions: o.extensions,
+        .map(|o| {
+            Opened::new(
+                Conn::server(Memory::new(b""), 1024, 1024).unwrap(),
+                o.subprotocol,
+                o.extensions,
+                #[cfg(feature = "deflate")]
+                None,
+            )
         });
     (r, String::from_utf8(sent).unwrap())
 }
@@ -466,10 +470,14 @@ fn client_check(handshake: &Handshake, extra: &str) -> Result<Opened<Memory>, Ha
     };
     handshake
         .connect_stream(stream, "ws://example.com:8080/a")
-        .map(|o| Opened {
-            conn: Conn::client(Memory::new(b""), 16, 16).unwrap(),
-            subprotocol: o.subprotocol,
-            extensions: o.extensions,
+        .map(|o| {
+            Opened::new(
+                Conn::client(Memory::new(b""), 16, 16).unwrap(),
+                o.subprotocol,
+                o.extensions,
+                #[cfg(feature = "deflate")]
+                None,
+            )
         })
 }
 

@@ -82,3 +82,47 @@ fn negotiated_through_the_handshake_then_echoed() {
          client_max_window_bits=10"
     );
 }
+
+/// `Handshake::deflate` on both sides, then `Opened::session`: both sessions deflate, and
+/// messages cross intact (text validated after inflating); a side without it gets plain
+/// sessions on both ends.
+#[test]
+fn handshake_deflate_and_session() {
+    use lowbit_websockets::Session;
+
+    for (server_deflate, client_deflate) in [(true, true), (true, false), (false, true)] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        let server = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut handshake = Handshake::new();
+            if server_deflate {
+                handshake = handshake.deflate(DeflateParams::low_memory());
+            }
+            let mut session = handshake.accept(tcp).unwrap().session().unwrap();
+            let deflating = session.is_deflate();
+            echo(&mut session);
+            deflating
+        });
+        let mut handshake = Handshake::new();
+        if client_deflate {
+            handshake = handshake.deflate(DeflateParams::no_context_takeover());
+        }
+        let opened = handshake.connect(&url).unwrap();
+        let negotiated = opened.extensions.is_some();
+        let mut session: Session<_> = opened.session().unwrap();
+        let both = server_deflate && client_deflate;
+        assert_eq!((negotiated, session.is_deflate()), (both, both));
+        let text = "deflate through the handshake, ✓ ".repeat(3000);
+        let binary: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut buf = Vec::new();
+        for (op, payload) in [(OpCode::Text, text.as_bytes()), (OpCode::Binary, &binary)] {
+            session.write_message(op, payload).unwrap();
+            let (got_op, got) = session.read_message(&mut buf).unwrap();
+            assert_eq!((got_op, got), (op, payload));
+        }
+        session.close(CloseCode::NORMAL, "").unwrap();
+        assert_eq!(server.join().unwrap(), both);
+    }
+}
