@@ -325,6 +325,22 @@ fn handshake_echo() -> Handler {
     })
 }
 
+/// Takes the next outcome, which must be a handshake ended by its read timeout, soon after
+/// `started`.
+#[cfg(feature = "handshake")]
+fn assert_handshake_timed_out(server: &Server, started: Instant) {
+    let outcome = server.outcome();
+    let kind = outcome.error.as_ref().and_then(|e| e.2);
+    assert!(
+        matches!(
+            kind,
+            Some(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+        ),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < HANDSHAKE_TIMEOUT * 10);
+}
+
 /// The outcome of a connection whose opening handshake failed.
 #[cfg(feature = "handshake")]
 fn handshake_failed(e: &HandshakeError) -> Outcome {
@@ -343,16 +359,24 @@ fn handshake_failed(e: &HandshakeError) -> Outcome {
 }
 
 /// Writes `wire` (ignoring a reset: the server may already have given up), then reads what the
-/// server sent until it closes the connection, and returns the frames.
-fn exchange(mut stream: TcpStream, wire: &[u8]) -> Vec<(bool, u8, OpCode, Vec<u8>)> {
-    let _ = stream.write_all(wire);
+/// server sent until it closes the connection (over TLS, a missing close_notify counts as the
+/// end too), and returns the frames.
+fn exchange<S: Read + Write>(mut stream: S, wire: &[u8]) -> Vec<(bool, u8, OpCode, Vec<u8>)> {
+    let _ = stream.write_all(wire).and_then(|()| stream.flush());
     let mut got = Vec::new();
     let mut piece = [0; 4096];
     loop {
         match stream.read(&mut piece) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&piece[..n]),
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                break;
+            }
             Err(e) => panic!("reading the server's answer: {e}"),
         }
     }
@@ -776,17 +800,7 @@ mod handshake {
         // Half a head, then silence: the timeout ends it, and nothing is answered.
         let mut stream = server.connect();
         stream.write_all(&REQUEST[..40]).unwrap();
-        let started = Instant::now();
-        let outcome = server.outcome();
-        let kind = outcome.error.as_ref().and_then(|e| e.2);
-        assert!(
-            matches!(
-                kind,
-                Some(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
-            ),
-            "{outcome:?}"
-        );
-        assert!(started.elapsed() < HANDSHAKE_TIMEOUT * 10);
+        assert_handshake_timed_out(&server, Instant::now());
         assert!(read_to_close(&mut stream).is_empty());
 
         // A head that never ends, one byte per write: refused at the bound, not later.
@@ -968,30 +982,6 @@ mod tls {
             .conn
     }
 
-    /// Writes `wire` through TLS, then reads what the server sends until its end of stream
-    /// (a missing TLS close_notify or a reset included), and returns the frames.
-    fn exchange_tls(mut stream: TlsClient, wire: &[u8]) -> Vec<(bool, u8, OpCode, Vec<u8>)> {
-        let _ = stream.write_all(wire).and_then(|()| stream.flush());
-        let mut got = Vec::new();
-        let mut piece = [0; 4096];
-        loop {
-            match stream.read(&mut piece) {
-                Ok(0) => break,
-                Ok(n) => got.extend_from_slice(&piece[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
-                    ) =>
-                {
-                    break;
-                }
-                Err(e) => panic!("reading the server's answer: {e}"),
-            }
-        }
-        parse_frames(&got)
-    }
-
     #[test]
     fn hostile_peers_over_tls() {
         let (server_config, client_config) = configs();
@@ -999,7 +989,7 @@ mod tls {
 
         // A frame announcing 2^63-1 bytes: 1009 from the header, nothing reserved.
         let stream = client(&server, &client_config).into_inner();
-        let frames = exchange_tls(stream, &header_64(0x2, true, (1 << 63) - 1));
+        let frames = exchange(stream, &header_64(0x2, true, (1 << 63) - 1));
         assert_eq!(close_code(&frames), Some(1009));
         let outcome = server.outcome();
         assert_eq!(outcome.error_code(), Some(1009), "{outcome:?}");
@@ -1008,7 +998,7 @@ mod tls {
         // One byte over the read limit across two fragments: 1009.
         let mut wire = masked(false, OpCode::Binary, &vec![1; LIMIT / 2]);
         wire.extend(masked(true, OpCode::Continuation, &vec![2; LIMIT / 2 + 1]));
-        let frames = exchange_tls(client(&server, &client_config).into_inner(), &wire);
+        let frames = exchange(client(&server, &client_config).into_inner(), &wire);
         assert_eq!(close_code(&frames), Some(1009));
         assert_eq!(server.outcome().error_code(), Some(1009));
 
@@ -1046,16 +1036,7 @@ mod tls {
         // A client that connects and says nothing: the read timeout ends the handshake.
         let started = Instant::now();
         let silent = server.connect();
-        let outcome = server.outcome();
-        let (message, _, kind) = outcome.error.as_ref().expect("a timeout");
-        assert!(
-            matches!(
-                kind,
-                Some(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
-            ),
-            "{message}"
-        );
-        assert!(started.elapsed() < HANDSHAKE_TIMEOUT * 10);
+        assert_handshake_timed_out(&server, started);
         drop(silent);
 
         // A ping flood through TLS: every ping answered, then a message echoed.

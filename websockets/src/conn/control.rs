@@ -128,25 +128,14 @@ impl ControlQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::tests::Stalled;
 
-    /// Accepts `room` bytes, then blocks.
-    struct Tight {
-        out: Vec<u8>,
-        room: usize,
-    }
-
-    impl Write for Tight {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            let n = buf.len().min(self.room);
-            if n == 0 {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            self.room -= n;
-            self.out.extend_from_slice(&buf[..n]);
-            Ok(n)
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
+    /// Accepts `room` bytes of writes, then blocks.
+    fn tight(room: usize) -> Stalled {
+        Stalled {
+            input: io::Cursor::new(Vec::new()),
+            written: Vec::new(),
+            room,
         }
     }
 
@@ -155,10 +144,7 @@ mod tests {
         let mut q = ControlQueue::new();
         let key = Some([1, 2, 3, 4]);
         assert!(q.push(OpCode::Pong, &[1; 125], key));
-        let mut w = Tight {
-            out: Vec::new(),
-            room: 1,
-        };
+        let mut w = tight(1);
         assert!(q.write_to(&mut w).is_err());
         // The first pong is in flight; the second and third share one slot.
         assert!(q.push(OpCode::Pong, &[2; 125], key));
@@ -172,9 +158,9 @@ mod tests {
         assert!(q.is_empty());
         assert!(q.push(OpCode::Close, &[0x03, 0xe8], key));
         q.write_to(&mut w).unwrap();
-        assert_eq!(w.out.len(), 131 + 131 + 8);
-        assert_eq!(&w.out[131..133], &[0x8a, 0xfd]);
-        assert_eq!(&w.out[262..264], &[0x88, 0x82]);
+        assert_eq!(w.written.len(), 131 + 131 + 8);
+        assert_eq!(&w.written[131..133], &[0x8a, 0xfd]);
+        assert_eq!(&w.written[262..264], &[0x88, 0x82]);
     }
 
     #[test]
@@ -182,26 +168,20 @@ mod tests {
         let mut q = ControlQueue::new();
         assert!(q.push(OpCode::Pong, b"p", None));
         assert!(q.push(OpCode::Close, b"", None));
-        let mut w = Tight {
-            out: Vec::new(),
-            room: usize::MAX,
-        };
+        let mut w = tight(usize::MAX);
         q.write_to(&mut w).unwrap();
-        assert_eq!(w.out, b"\x8a\x01p\x88\x00");
+        assert_eq!(w.written, b"\x8a\x01p\x88\x00");
     }
 
     #[test]
     fn the_pong_in_flight_is_never_replaced() {
         let mut q = ControlQueue::new();
         assert!(q.push(OpCode::Pong, b"first", None));
-        let mut w = Tight {
-            out: Vec::new(),
-            room: 1,
-        };
+        let mut w = tight(1);
         assert!(q.write_to(&mut w).is_err());
         assert!(q.push(OpCode::Pong, b"second", None));
         w.room = usize::MAX;
         q.write_to(&mut w).unwrap();
-        assert_eq!(w.out, b"\x8a\x05first\x8a\x06second");
+        assert_eq!(w.written, b"\x8a\x05first\x8a\x06second");
     }
 }

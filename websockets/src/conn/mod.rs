@@ -618,37 +618,38 @@ mod tests {
         }
     }
 
+    /// Reads `input` at once; accepts `room` bytes of writes, then blocks.
+    pub(super) struct Stalled {
+        pub(super) input: io::Cursor<Vec<u8>>,
+        pub(super) written: Vec<u8>,
+        pub(super) room: usize,
+    }
+    impl Read for Stalled {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+    impl Write for Stalled {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.room);
+            if n == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.room -= n;
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
     /// Found by the `read_resume` fuzz target once the control queue shrank to two frames: a
     /// close arriving while one pong is half written and another waits used to drop the waiting
     /// pong to make room for the close echo. Every ping received before the close is answered
     /// (RFC 6455 §5.5.2); the close waits for room instead.
     #[test]
     fn a_close_behind_two_pongs_under_a_stalled_writer_waits_and_drops_nothing() {
-        /// Reads `input` at once; accepts `room` bytes of writes, then blocks.
-        struct Stalled {
-            input: io::Cursor<Vec<u8>>,
-            written: Vec<u8>,
-            room: usize,
-        }
-        impl Read for Stalled {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                self.input.read(buf)
-            }
-        }
-        impl Write for Stalled {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                let n = buf.len().min(self.room);
-                if n == 0 {
-                    return Err(io::ErrorKind::WouldBlock.into());
-                }
-                self.room -= n;
-                self.written.extend_from_slice(&buf[..n]);
-                Ok(n)
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
         // A client reads unmasked frames and writes masked ones (131-byte pongs).
         let mut input = vec![0x89, 125];
         input.extend([b'A'; 125]);
