@@ -177,10 +177,12 @@ const NOTES: &str = "\
 
 Profiles taken with `perf record` on single cases (`BENCH_FILTER=... BENCH_MODE=quick`):
 
-- **Noise.** The machine has 2 CPUs shared with other jobs (load average 7–8 during these runs).
-  Absolute figures move by up to 2× between runs; ratios within a round move by ±15 %, and some
-  cases are bimodal from one run to the next. A target that sits within that band of its ratio
-  can read met in one run and missed in the next.
+- **Noise.** The machine has 2 CPUs shared with other jobs (the load at the start and end of
+  this run is in the first line above; earlier runs saw 7–8). Absolute figures move by up to 2×
+  between runs, and so do ceilings: the raw memory pipe alone has measured 13.4 and 16.6 GB/s on
+  different days, which moves every ratio against it. Ratios within a round move by ±15 %, and
+  some cases are bimodal from one run to the next. A target that sits within that band of its
+  ratio can read met in one run and missed in the next.
 - **W1** writes header and payload with one vectored write and reads the payload with one read
   into the caller's buffer: the same copies as the raw pipe, so the ratio sits at about 1.
 - **W2** (masked) adds two passes to the raw pipe's two copies: the client masks into its scratch
@@ -188,7 +190,10 @@ Profiles taken with `perf record` on single cases (`BENCH_FILTER=... BENCH_MODE=
   each read. perf on the memory pipe: pipe copies ~48 %, `mask_copy` ~20 %, in-place unmasking
   ~19 %; both masking loops are 256-bit AVX2, 128 bytes per iteration (checked in the
   disassembly) and run at 55–80 GB/s in L1 in isolation. What is left is the extra in-cache pass
-  on each side, which a `Read + Write` stream cannot fuse with the stream's own copy.
+  on each side, which a `Read + Write` stream cannot fuse with the stream's own copy: four passes
+  over the payload against the raw pipe's two, so the ratio falls towards 0.5 as the pipe's own
+  copies get faster (0.65 when the pipe ran at 13.7 GB/s, about 0.5 at 16 GB/s; the code did not
+  change between those runs: `BENCH_FILTER=mem.w2` on the older commit gives the same ratio).
 - **W2 over sockets**: the client issues one `write` per chunk (64 per MiB with 16 KiB chunks)
   where the raw writer issues one and fastwebsockets one `writev` (after copying the payload to
   mask it, which we do not). A larger chunk size trades memory for fewer calls.
@@ -205,13 +210,11 @@ Profiles taken with `perf record` on single cases (`BENCH_FILTER=... BENCH_MODE=
   it is cheap.
 - **W4 inflate** trails the bare codec, which inflates the whole message in one call. The
   decorator inflates each frame's bytes in pieces of the chunk size (its `input` buffer), and
-  every inflate call copies up to 32 KiB of fresh output into zlib's window (about one extra
-  copy of the message at 16 KiB chunks, more at 4 KiB); and at the end of each message
-  `inflate_into` doubles the caller's buffer (zero-filled) to inflate the 4-byte tail, a 1 MiB
-  memset per 1 MiB message. perf on the case: `inflate_fast` 27 %, `memmove` 4.7 %, `memset`
-  2.3 % (the writer's compression takes most of the rest). Fixes belong in the decorator: inflate
-  larger spans (e.g. straight from the connection's read buffer), grow by a small step when
-  only the tail is left.
+  every inflate call copies up to 32 KiB of fresh output into zlib's window (about two thirds of
+  an extra copy of the message at 16 KiB chunks, a whole one at 4 KiB). The buffer growth for the
+  4-byte tail at the end of a message no longer zero-fills a second message's worth (perf had
+  shown a 1 MiB memset per 1 MiB message). Closing the rest needs larger input spans, which cost
+  memory per connection (a larger chunk size does exactly that).
 - **W5** `stream_message` copies reader → scratch buffer → stream (one copy more than the
   vectored write of `write_message`) and frames every 16 KiB; `message_reader` costs what
   `read_message` does.
