@@ -45,6 +45,11 @@ pub fn cases() -> Vec<Case> {
         add(&mut v, format!("{g}.ours4k"), || {
             mem::ours(dir, MIB, K4, Path::Message)
         });
+        if w == "w2" {
+            add(&mut v, format!("{g}.oursinplace"), || {
+                mem::ours(dir, MIB, K16, Path::InPlace)
+            });
+        }
         add(&mut v, format!("{g}.tungstenite"), || {
             mem::tungstenite(dir, MIB)
         });
@@ -59,6 +64,11 @@ pub fn cases() -> Vec<Case> {
             add(&mut v, format!("{g}.ours16k"), || {
                 sock::case(t, Lib::Ours(K16), work)
             });
+            if w == "w2" {
+                add(&mut v, format!("{g}.oursinplace"), || {
+                    sock::case(t, Lib::OursInPlace(K16), work)
+                });
+            }
             add(&mut v, format!("{g}.tungstenite"), || {
                 sock::case(t, Lib::Tungstenite, work)
             });
@@ -211,6 +221,15 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
             Target::Ceiling(0.8),
         ),
         row(
+            "W2 1 MiB client→server, masked in place (`write_message_in_place`)",
+            "mem",
+            "mem.w2",
+            "oursinplace",
+            raw,
+            mib,
+            Target::None,
+        ),
+        row(
             "W3 16 B server→client, write + read",
             "mem",
             "mem.w3.16.sc",
@@ -341,6 +360,15 @@ pub fn rows(ours_deflate: bool) -> Vec<Row> {
             tn,
             &format!("{t}.w2"),
             "ours16k",
+            Some(("raw", "raw socket")),
+            mib,
+            Target::None,
+        ));
+        v.push(row(
+            "W2 1 MiB client→server, masked in place (`write_message_in_place`)",
+            tn,
+            &format!("{t}.w2"),
+            "oursinplace",
             Some(("raw", "raw socket")),
             mib,
             Target::None,

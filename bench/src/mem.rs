@@ -39,6 +39,9 @@ pub enum Path {
     Stream,
     /// `write_message`, then the `message_reader` drained into a 64 KiB buffer.
     Reader,
+    /// `write_message_in_place` (a client masks the message in its own buffer), then
+    /// `read_message`.
+    InPlace,
 }
 
 /// Deterministic incompressible-ish bytes.
@@ -68,7 +71,7 @@ fn ours_pair(dir: Dir, chunk: usize, limit: usize) -> (Conn<MemPipe>, Conn<MemPi
 #[must_use]
 pub fn ours(dir: Dir, size: usize, chunk: usize, path: Path) -> Body {
     let (mut w, mut r) = ours_pair(dir, chunk, size.max(1 << 20));
-    let data = payload(size);
+    let mut data = payload(size);
     let mut buf = Vec::new();
     let mut piece = vec![0u8; 64 * 1024];
     Box::new(move |iters| {
@@ -82,9 +85,13 @@ pub fn ours(dir: Dir, size: usize, chunk: usize, path: Path) -> Body {
                     w.stream_message(OpCode::Binary, 0, chunk, &data[..])
                         .expect("stream");
                 }
+                Path::InPlace => {
+                    w.write_message_in_place(OpCode::Binary, &mut data)
+                        .expect("write");
+                }
             }
             match path {
-                Path::Message | Path::Stream => {
+                Path::Message | Path::Stream | Path::InPlace => {
                     let (_, p) = r.read_message(&mut buf).expect("read");
                     black_box(p.len());
                 }

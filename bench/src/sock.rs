@@ -31,6 +31,8 @@ pub enum Transport {
 pub enum Lib {
     /// lowbit websockets with this chunk size.
     Ours(usize),
+    /// The same, with bulk messages written by `write_message_in_place`.
+    OursInPlace(usize),
     /// tungstenite (sync).
     Tungstenite,
     /// fastwebsockets on a current-thread tokio runtime per side.
@@ -217,14 +219,21 @@ pub fn case(t: Transport, lib: Lib, work: Work) -> Body {
         let h = thread::Builder::new()
             .name("peer".into())
             .spawn(move || match lib {
-                Lib::Ours(chunk) => ours_peer(spawned, peer_role, chunk, work, iters, &b2),
+                Lib::Ours(chunk) => {
+                    ours_peer(spawned, peer_role, chunk, false, work, iters, &b2);
+                }
+                Lib::OursInPlace(chunk) => {
+                    ours_peer(spawned, peer_role, chunk, true, work, iters, &b2);
+                }
                 Lib::Tungstenite => tung_peer(spawned, peer_role, work, iters, &b2),
                 Lib::Fastwebsockets => fws_peer(spawned, peer_role, work, iters, &b2),
                 Lib::Raw => raw_peer(spawned, work, iters, &b2),
             })
             .expect("spawn");
         let elapsed = match lib {
-            Lib::Ours(chunk) => ours_main(main, main_role, chunk, work, iters, &barrier),
+            Lib::Ours(chunk) | Lib::OursInPlace(chunk) => {
+                ours_main(main, main_role, chunk, work, iters, &barrier)
+            }
             Lib::Tungstenite => tung_main(main, main_role, work, iters, &barrier),
             Lib::Fastwebsockets => fws_main(main, main_role, work, iters, &barrier),
             Lib::Raw => raw_main(main, work, iters, &barrier),
@@ -250,15 +259,28 @@ fn io_runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-fn ours_peer(s: StdSock, role: Role, chunk: usize, work: Work, iters: u64, b: &Barrier) {
+fn ours_peer(
+    s: StdSock,
+    role: Role,
+    chunk: usize,
+    in_place: bool,
+    work: Work,
+    iters: u64,
+    b: &Barrier,
+) {
     let mut c = Conn::new(s, role, LIMIT, chunk).expect("conn");
-    let data = payload(size_of(work));
+    let mut data = payload(size_of(work));
     let mut buf = Vec::new();
     b.wait();
     match work {
         Work::Bulk { .. } => {
             for _ in 0..iters {
-                c.write_message(OpCode::Binary, &data).expect("write");
+                if in_place {
+                    c.write_message_in_place(OpCode::Binary, &mut data)
+                        .expect("write");
+                } else {
+                    c.write_message(OpCode::Binary, &data).expect("write");
+                }
             }
         }
         Work::Small { batch, .. } => {

@@ -82,6 +82,10 @@ fn round<A, B>(
         }
         assert_eq!(total, 4);
     }
+    // A message masked in place (its bytes are the caller's to spend).
+    tx.write_message_in_place(OpCode::Binary, piece).unwrap();
+    let (_, got) = rx.read_message(buf).unwrap();
+    assert_eq!(got.len(), piece.len());
     tx.write_message(OpCode::Ping, b"ping").unwrap();
     tx.write_message(OpCode::Binary, small).unwrap();
     rx.read_message(buf).unwrap();

@@ -37,6 +37,61 @@ impl<S: Read + Write> Conn<S> {
         self.write_frame(op, 0, true, payload)
     }
 
+    /// Writes one message as a single frame like [`write_message`](Self::write_message), masking
+    /// `payload` in place when this side masks (a client): no copy into the scratch buffer, and
+    /// header and payload go out in one vectored write, as a server's do. For a client sending
+    /// large messages it builds fresh each time, this saves a pass over the payload and most of
+    /// the write calls (one per chunk otherwise). A server's payload is left untouched.
+    ///
+    /// ```
+    /// # use std::io::Cursor;
+    /// # use lowbit_websockets::{Conn, OpCode, Role};
+    /// let mut conn = Conn::new(Cursor::new(Vec::new()), Role::Client, 1 << 20, 4096)?;
+    /// let mut message = b"built for this one send".to_vec();
+    /// conn.write_message_in_place(OpCode::Text, &mut message)?;
+    /// // `message` now holds the masked bytes that went on the wire.
+    /// assert_eq!(&conn.get_ref().get_ref()[6..], &message[..]);
+    /// # Ok::<(), lowbit_websockets::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`write_message`](Self::write_message). After `WouldBlock`, call again with the same
+    /// `payload`, as this call left it (masked): the rest goes out as it is.
+    pub fn write_message_in_place(&mut self, op: OpCode, payload: &mut [u8]) -> Result<(), Error> {
+        if matches!(op, OpCode::Close | OpCode::Continuation) {
+            return Err(Error::Misuse(
+                "write_message sends text, binary, ping or pong",
+            ));
+        }
+        match self.tx {
+            Tx::Idle => {
+                self.begin_frame(op, 0, true, payload.len())?;
+                if let Tx::Frame {
+                    len,
+                    mask: Some(key),
+                    ..
+                } = self.tx
+                {
+                    mask::apply_mask(payload, key, 0);
+                    // The header carries the key; the payload is masked already, so it goes
+                    // out as a server's does.
+                    self.tx = Tx::Frame {
+                        len,
+                        done: 0,
+                        mask: None,
+                    };
+                }
+            }
+            Tx::Frame { len, .. } if len == payload.len() => {}
+            _ => {
+                return Err(Error::Misuse(
+                    "another write is in progress; repeat that call",
+                ));
+            }
+        }
+        self.pump_frame(payload)
+    }
+
     /// Corks or uncorks the connection. Corked, complete frames gather in the scratch buffer and
     /// go out in one write when it fills or on [`flush`](Self::flush); uncorking does not flush.
     pub fn set_corked(&mut self, corked: bool) {

@@ -10,6 +10,8 @@ use crate::support::{Chaos, duplex, payload};
 enum Send {
     Whole(OpCode, Vec<u8>),
     Streamed(OpCode, Vec<u8>, usize),
+    /// Through `write_message_in_place`, masked in a working copy.
+    InPlace(OpCode, Vec<u8>),
     Ping(Vec<u8>),
 }
 
@@ -25,6 +27,7 @@ fn send_strategy() -> impl Strategy<Value = Send> {
         2 => (0..5000usize, 1..600usize).prop_map(|(n, c)| {
             Send::Streamed(OpCode::Text, crate::support::text(n).into_bytes(), c)
         }),
+        2 => (0..5000usize).prop_map(|n| Send::InPlace(OpCode::Binary, payload(n, n as u8))),
         1 => (0..125usize).prop_map(|n| Send::Ping(payload(n, 1))),
     ]
 }
@@ -45,7 +48,9 @@ fn conversation(sends: &[Send], seed: u64) {
     let expected: Vec<(OpCode, Vec<u8>)> = sends
         .iter()
         .filter_map(|s| match s {
-            Send::Whole(op, d) | Send::Streamed(op, d, _) => Some((*op, d.clone())),
+            Send::Whole(op, d) | Send::Streamed(op, d, _) | Send::InPlace(op, d) => {
+                Some((*op, d.clone()))
+            }
             Send::Ping(_) => None,
         })
         .collect();
@@ -55,6 +60,8 @@ fn conversation(sends: &[Send], seed: u64) {
     let mut rounds = 0;
     let mut started = false;
     let mut stream_src: &[u8] = &[];
+    // The working copy an in-place send masks, kept untouched across resumptions.
+    let mut in_place = Vec::new();
     while client_got < expected.len() {
         rounds += 1;
         assert!(rounds < 1_000_000, "no progress");
@@ -65,11 +72,15 @@ fn conversation(sends: &[Send], seed: u64) {
                     Send::Streamed(_, d, _) => d,
                     _ => &[],
                 };
+                if let Send::InPlace(_, d) = s {
+                    in_place.clone_from(d);
+                }
                 started = true;
             }
             let done = retry(|| match s {
                 Send::Whole(op, d) => client.write_message(*op, d),
                 Send::Streamed(op, _, c) => client.stream_message(*op, 0, *c, &mut stream_src),
+                Send::InPlace(op, _) => client.write_message_in_place(*op, &mut in_place),
                 Send::Ping(p) => client.write_message(OpCode::Ping, p),
             });
             if done.is_some() {
@@ -77,9 +88,15 @@ fn conversation(sends: &[Send], seed: u64) {
                 started = false;
             }
         }
-        match &echo {
+        match &mut echo {
             Some((op, d)) => {
-                if retry(|| server.write_message(*op, d)).is_some() {
+                // Every other echo goes through the in-place path (a server's leaves it as is).
+                let sent = if server_got % 2 == 0 {
+                    retry(|| server.write_message_in_place(*op, d))
+                } else {
+                    retry(|| server.write_message(*op, d))
+                };
+                if sent.is_some() {
                     echo = None;
                 }
             }
