@@ -371,7 +371,13 @@ pub fn drive_writes(role: Role, chunk: usize, schedule: &[u8], ops: &[u8]) {
                     OpCode::Text
                 };
                 let p = payload(i, len);
-                retry(|| conn.write_message(op, &p));
+                if op == OpCode::Binary && arg & 1 == 1 {
+                    // Masked in place in a working copy, resumed with it as left.
+                    let mut work = p.clone();
+                    retry(|| conn.write_message_in_place(op, &mut work));
+                } else {
+                    retry(|| conn.write_message(op, &p));
+                }
                 sent.push((op, p));
             }
             2 => {
