@@ -194,9 +194,13 @@ Profiles taken with `perf record` on single cases (`BENCH_FILTER=... BENCH_MODE=
   over the payload against the raw pipe's two, so the ratio falls towards 0.5 as the pipe's own
   copies get faster (0.65 when the pipe ran at 13.7 GB/s, about 0.5 at 16 GB/s; the code did not
   change between those runs: `BENCH_FILTER=mem.w2` on the older commit gives the same ratio).
-- **W2 over sockets**: the client issues one `write` per chunk (64 per MiB with 16 KiB chunks)
-  where the raw writer issues one and fastwebsockets one `writev` (after copying the payload to
-  mask it, which we do not). A larger chunk size trades memory for fewer calls.
+- **W2 over sockets**: `write_message` issues one `write` per chunk (64 per MiB with 16 KiB
+  chunks) where the raw writer issues one and fastwebsockets one `writev` (after copying the
+  payload to mask it, which we do not). `write_message_in_place` (the "masked in place" rows)
+  masks the caller's buffer where it lies and sends header and payload in one vectored write: no
+  copy and one call, for a caller that builds each message fresh and does not need it afterwards.
+  On the memory pipe it gains less, since the pipe's own two copies and the reader's unmasking
+  pass remain.
 - **W3 over TCP, corked**: raw TCP does no work per message; ours frames each 16-byte message on
   the writer and parses it on the reader. perf: `read_message` + `Header::decode` ≈ 16 % and
   `write_frame` + `memmove` + `Header::encode` ≈ 14 % of all samples, the rest in the kernel. With
