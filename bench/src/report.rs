@@ -196,7 +196,7 @@ Profiles taken with `perf record` on single cases (`BENCH_FILTER=... BENCH_MODE=
   change between those runs: `BENCH_FILTER=mem.w2` on the older commit gives the same ratio).
 - **W2 over sockets**: `write_message` issues one `write` per chunk (64 per MiB with 16 KiB
   chunks) where the raw writer issues one and fastwebsockets one `writev` (after copying the
-  payload to mask it, which we do not). `write_message_in_place` (the "masked in place" rows)
+  payload to mask it, which we do not). `write_message_in_place` (the rows masked in place)
   masks the caller's buffer where it lies and sends header and payload in one vectored write: no
   copy and one call, for a caller that builds each message fresh and does not need it afterwards.
   On the memory pipe it gains less, since the pipe's own two copies and the reader's unmasking
