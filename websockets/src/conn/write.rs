@@ -29,11 +29,7 @@ impl<S: Read + Write> Conn<S> {
     /// continuation opcode, or a control payload over 125 bytes; [`Error::Closed`] after a close
     /// frame was sent; [`Error::Failed`] after an earlier failure; other I/O errors.
     pub fn write_message(&mut self, op: OpCode, payload: &[u8]) -> Result<(), Error> {
-        if matches!(op, OpCode::Close | OpCode::Continuation) {
-            return Err(Error::Misuse(
-                "write_message sends text, binary, ping or pong",
-            ));
-        }
+        check_message_op(op)?;
         self.write_frame(op, 0, true, payload)
     }
 
@@ -58,35 +54,22 @@ impl<S: Read + Write> Conn<S> {
     /// As [`write_message`](Self::write_message). After `WouldBlock`, call again with the same
     /// `payload`, as this call left it (masked): the rest goes out as it is.
     pub fn write_message_in_place(&mut self, op: OpCode, payload: &mut [u8]) -> Result<(), Error> {
-        if matches!(op, OpCode::Close | OpCode::Continuation) {
-            return Err(Error::Misuse(
-                "write_message sends text, binary, ping or pong",
-            ));
-        }
-        match self.tx {
-            Tx::Idle => {
-                self.begin_frame(op, 0, true, payload.len())?;
-                if let Tx::Frame {
+        check_message_op(op)?;
+        if self.enter_frame(op, 0, true, payload.len())? {
+            if let Tx::Frame {
+                len,
+                mask: Some(key),
+                ..
+            } = self.tx
+            {
+                mask::apply_mask(payload, key, 0);
+                // The header carries the key; the payload is masked already, so it goes out as
+                // a server's does.
+                self.tx = Tx::Frame {
                     len,
-                    mask: Some(key),
-                    ..
-                } = self.tx
-                {
-                    mask::apply_mask(payload, key, 0);
-                    // The header carries the key; the payload is masked already, so it goes
-                    // out as a server's does.
-                    self.tx = Tx::Frame {
-                        len,
-                        done: 0,
-                        mask: None,
-                    };
-                }
-            }
-            Tx::Frame { len, .. } if len == payload.len() => {}
-            _ => {
-                return Err(Error::Misuse(
-                    "another write is in progress; repeat that call",
-                ));
+                    done: 0,
+                    mask: None,
+                };
             }
         }
         self.pump_frame(payload)
@@ -106,16 +89,20 @@ impl<S: Read + Write> Conn<S> {
         fin: bool,
         payload: &[u8],
     ) -> Result<(), Error> {
-        match self.tx {
-            Tx::Idle => self.begin_frame(op, rsv, fin, payload.len())?,
-            Tx::Frame { len, .. } if len == payload.len() => {}
-            _ => {
-                return Err(Error::Misuse(
-                    "another write is in progress; repeat that call",
-                ));
-            }
-        }
+        self.enter_frame(op, rsv, fin, payload.len())?;
         self.pump_frame(payload)
+    }
+
+    /// Starts a frame of `len` payload bytes, or resumes the one in progress (the same call
+    /// repeated): returns whether the frame is new.
+    fn enter_frame(&mut self, op: OpCode, rsv: u8, fin: bool, len: usize) -> Result<bool, Error> {
+        match self.tx {
+            Tx::Idle => self.begin_frame(op, rsv, fin, len).map(|()| true),
+            Tx::Frame { len: current, .. } if current == len => Ok(false),
+            _ => Err(Error::Misuse(
+                "another write is in progress; repeat that call",
+            )),
+        }
     }
 
     fn begin_frame(&mut self, op: OpCode, rsv: u8, fin: bool, len: usize) -> Result<(), Error> {
@@ -267,6 +254,16 @@ impl<S: Read + Write> Conn<S> {
             }
         }
     }
+}
+
+/// `write_message` and `write_message_in_place` send data and ping/pong messages only.
+fn check_message_op(op: OpCode) -> Result<(), Error> {
+    if matches!(op, OpCode::Close | OpCode::Continuation) {
+        return Err(Error::Misuse(
+            "write_message sends text, binary, ping or pong",
+        ));
+    }
+    Ok(())
 }
 
 /// Writes `buf[*pos..]` to `stream`, advancing `*pos` past every byte written, so that an error

@@ -107,7 +107,7 @@ impl Handshake {
             agreed.0,
             agreed.1,
             #[cfg(feature = "deflate")]
-            self.deflate_params(),
+            self.deflate,
         ))
     }
 

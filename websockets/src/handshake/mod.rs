@@ -233,12 +233,6 @@ impl Handshake {
         })
     }
 
-    /// The parameters [`Opened::session`] uses, if [`deflate`](Self::deflate) was called.
-    #[cfg(feature = "deflate")]
-    fn deflate_params(&self) -> Option<DeflateParams> {
-        self.deflate
-    }
-
     /// Checks the settings that cannot be checked by the setters, before any I/O.
     fn validate(&self) -> Result<(), HandshakeError> {
         if !self

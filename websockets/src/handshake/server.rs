@@ -191,7 +191,7 @@ impl Handshake {
             read_limit: self.read_limit,
             chunk_size: self.chunk_size,
             #[cfg(feature = "deflate")]
-            deflate: self.deflate_params(),
+            deflate: self.deflate,
         })
     }
 
